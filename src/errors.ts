@@ -1,0 +1,101 @@
+/**
+ * @module errors
+ * One registry of livegate's error codes (`LG_ERR_<AREA>_<WHAT>`), each with its HTTP status, WebSocket close code
+ * where one applies, a title and how to solve it. docs/errors.md is generated from this table
+ * (`npm run docs`) and a test keeps them in agreement. Never reuse a retired code.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when the error ends a REST request. */
+  readonly status: number
+  /** WebSocket close code when the error ends a session. */
+  readonly ws?: number
+  readonly title: string
+  readonly fix: string
+}
+
+export const ERRORS = {
+  // CONFIG
+  LG_ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', fix: 'Fix the environment variables listed in the message; see docs/config.md.' },
+
+  // AUTH
+  LG_ERR_AUTH_MISSING: { status: 401, ws: 1008, title: 'Client credential missing', fix: 'Send a livegate client token as `?key=`, `?access_token=`, `x-goog-api-key` or `Authorization: Bearer`.' },
+  LG_ERR_AUTH_INVALID: { status: 401, ws: 1008, title: 'Client credential not accepted', fix: 'Use one of the tokens in LIVEGATE_CLIENT_TOKENS. A Google API key is not a livegate token.' },
+  LG_ERR_AUTH_ORIGIN: { status: 403, ws: 1008, title: 'Origin not allowed', fix: 'Add the page origin to LIVEGATE_ALLOWED_ORIGINS.' },
+
+  // RELAY
+  LG_ERR_RELAY_NOT_SETUP: { status: 400, ws: 1007, title: 'First frame is not setup', fix: 'Send `{"setup": {...}}` as the first message of a session.' },
+  LG_ERR_RELAY_BAD_FRAME: { status: 400, ws: 1007, title: 'Frame is not a JSON message', fix: 'Send one JSON object per frame with exactly one of setup, clientContent, realtimeInput, toolResponse.' },
+  LG_ERR_RELAY_SETUP_TWICE: { status: 400, ws: 1007, title: 'Second setup frame', fix: 'Send setup once per connection; open a new connection (or resume) to change it.' },
+  LG_ERR_RELAY_FRAME_TOO_LARGE: { status: 413, ws: 1009, title: 'Frame too large', fix: 'Split the data or raise LIVEGATE_MAX_FRAME_BYTES.' },
+  LG_ERR_RELAY_SETUP_TIMEOUT: { status: 408, ws: 1008, title: 'No setup frame in time', fix: 'Send setup right after the socket opens (LIVEGATE_SETUP_TIMEOUT_MS).' },
+  LG_ERR_RELAY_IDLE: { status: 408, ws: 1001, title: 'Session idle', fix: 'Keep sending, or raise LIVEGATE_IDLE_TIMEOUT_MS.' },
+  LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
+  LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
+  LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
+  LG_ERR_RELAY_NOT_FOUND: { status: 404, ws: 1008, title: 'Unknown WebSocket path', fix: 'Connect to /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent or /v1/live.' },
+
+  // UPSTREAM
+  LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },
+  LG_ERR_UPSTREAM_TIMEOUT: { status: 504, ws: 1013, title: 'Upstream did not answer in time', fix: 'Retry later; raise LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS if the path is slow.' },
+  LG_ERR_UPSTREAM_REJECTED: { status: 502, ws: 1011, title: 'Upstream refused the connection', fix: 'Check the server API key and quota; the reason names the HTTP status Gemini answered.' },
+  LG_ERR_UPSTREAM_CLOSED: { status: 502, ws: 1011, title: 'Upstream closed abnormally', fix: 'Reconnect; the upstream dropped the connection without a close frame.' },
+
+  // TOOL
+  LG_ERR_TOOL_INVALID_ARGS: { status: 422, title: 'Invalid tool arguments', fix: 'Correct the arguments named in the message and call the tool again.' },
+  LG_ERR_TOOL_TIMEOUT: { status: 504, title: 'Tool took too long', fix: 'Simplify the request (less data, smaller image) and call again.' },
+  LG_ERR_TOOL_FAILED: { status: 500, title: 'Tool failed', fix: 'An unexpected failure; the server log has the details under the session id.' },
+  LG_ERR_TOOL_UNKNOWN: { status: 404, title: 'Unknown server tool', fix: 'Use one of the tools listed in LIVEGATE_SERVER_TOOLS.' },
+
+  // RENDER (charts)
+  LG_ERR_RENDER_BAD_JSON: { status: 400, title: 'Spec is not valid JSON', fix: 'Send the spec as a JSON object or a JSON string of one.' },
+  LG_ERR_RENDER_SPEC_TOO_LARGE: { status: 413, title: 'Spec too large', fix: 'Reduce the inline data, aggregate first, or raise LIVEGATE_CHART_MAX_SPEC_BYTES.' },
+  LG_ERR_RENDER_INVALID_SPEC: { status: 422, title: 'Invalid chart spec', fix: 'Fix the Vega-Lite/Vega spec as the message describes.' },
+  LG_ERR_RENDER_UNKNOWN_THEME: { status: 422, title: 'Unknown theme', fix: 'Use one of the theme names listed in the message.' },
+  LG_ERR_RENDER_LOAD_REFUSED: { status: 422, title: 'External load refused', fix: 'Inline the data with `"data": {"values": [...]}` instead of a URL.' },
+  LG_ERR_RENDER_TOO_MANY_ROWS: { status: 422, title: 'Too many data rows', fix: 'Aggregate or sample the data (LIVEGATE_CHART_MAX_ROWS).' },
+  LG_ERR_RENDER_TOO_MANY_PIXELS: { status: 422, title: 'Image too large', fix: 'Reduce width, height or scale (LIVEGATE_CHART_MAX_PIXELS).' },
+  LG_ERR_RENDER_EXPRESSION: { status: 422, title: 'Expression not allowed', fix: 'Use only the Vega expression language; code generation is disabled.' },
+  LG_ERR_RENDER_TIMEOUT: { status: 422, title: 'Render took too long', fix: 'Simplify the chart (LIVEGATE_RENDER_TIMEOUT_MS).' },
+  LG_ERR_RENDER_CRASHED: { status: 422, title: 'Render worker died', fix: 'The spec exhausted the worker (memory); simplify it.' },
+  LG_ERR_RENDER_BUSY: { status: 503, title: 'Renderer busy', fix: 'Retry after the number of seconds in Retry-After.' },
+  LG_ERR_RENDER_BAD_OPTION: { status: 400, title: 'Invalid render option', fix: 'Use format png or svg and a scale between 0.1 and 4.' },
+
+  // ARTIFACT
+  LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },
+
+  // HTTP (generic REST)
+  LG_ERR_HTTP_NOT_FOUND: { status: 404, title: 'Not found', fix: 'See openapi.yaml for the routes.' },
+  LG_ERR_HTTP_BAD_REQUEST: { status: 400, title: 'Bad request', fix: 'Fix the request as the message describes; see openapi.yaml.' },
+  LG_ERR_HTTP_TOO_LARGE: { status: 413, title: 'Request body too large', fix: 'Send a smaller body.' },
+  LG_ERR_HTTP_UNSUPPORTED_MEDIA: { status: 415, title: 'Unsupported media type', fix: 'Send application/json.' },
+  LG_ERR_HTTP_INTERNAL: { status: 500, title: 'Internal error', fix: 'An unexpected failure; the server log has the details under the request id.' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** A livegate error: callers match on `err.code`. `detail` is shown to clients; it must never hold a secret. */
+export class LivegateError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly detail: string
+  readonly extra: Readonly<Record<string, unknown>> | undefined
+
+  constructor (code: ErrorCode, detail: string, extra?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(detail, options)
+    this.name = 'LivegateError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.detail = detail
+    this.extra = extra
+  }
+
+  get title (): string { return ERRORS[this.code].title }
+  get wsCode (): number { return ('ws' in ERRORS[this.code] ? (ERRORS[this.code] as ErrorSpec).ws : undefined) ?? 1011 }
+}
+
+export function isLivegateError (err: unknown): err is LivegateError {
+  return err instanceof LivegateError
+}
+
+export const ERRORS_DOC_URL = 'https://github.com/livegate/livegate/blob/main/docs/errors.md'

@@ -1,0 +1,140 @@
+/**
+ * @module live/protocol
+ * Gemini Live (BidiGenerateContent) wire facts shared by the relay and the simulator: paths, message kinds,
+ * camelCase/snake_case reading, frame decoding and close-code rules. See shared/reference/gemini-live-protocol.md.
+ */
+import type { RawData } from 'ws'
+
+export const API_VERSIONS = ['v1alpha', 'v1beta', 'v1'] as const
+export type ApiVersion = typeof API_VERSIONS[number]
+export const LIVE_METHODS = ['BidiGenerateContent', 'BidiGenerateContentConstrained'] as const
+export type LiveMethod = typeof LIVE_METHODS[number]
+
+/** `/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent` */
+export function livePath (version: ApiVersion, method: LiveMethod = 'BidiGenerateContent'): string {
+  return `/ws/google.ai.generativelanguage.${version}.GenerativeService.${method}`
+}
+
+/** Every path a client may dial; the short alias maps to v1beta. */
+export const LIVE_ROUTES: ReadonlyArray<{ path: string, version: ApiVersion, method: LiveMethod }> = [
+  ...API_VERSIONS.flatMap((version) => LIVE_METHODS.map((method) => ({ path: livePath(version, method), version, method }))),
+  { path: '/v1/live', version: 'v1beta', method: 'BidiGenerateContent' },
+]
+
+export const CLIENT_MESSAGE_KINDS = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'] as const
+export type ClientMessageKind = typeof CLIENT_MESSAGE_KINDS[number]
+
+export const SERVER_MESSAGE_KINDS = [
+  'setupComplete', 'serverContent', 'toolCall', 'toolCallCancellation', 'usageMetadata', 'goAway',
+  'sessionResumptionUpdate', 'voiceActivityDetectionSignal', 'voiceActivity',
+] as const
+export type ServerMessageKind = typeof SERVER_MESSAGE_KINDS[number]
+
+/** `client_content` → `clientContent` (proto3 JSON: parsers accept both spellings). */
+export function toCamel (key: string): string {
+  return key.includes('_') ? key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()) : key
+}
+
+/**
+ * Fields whose values are user data (google.protobuf.Struct or JSON Schema), whose keys must keep their spelling:
+ * a function's `args` may well contain `altair_json`.
+ */
+const OPAQUE_FIELDS = new Set(['args', 'response', 'parametersJsonSchema', 'responseJsonSchema', 'properties', 'example', 'default', 'enum'])
+
+/** Deep copy with every proto field name in lowerCamelCase, leaving user data (args, response, schemas) as sent. */
+export function camelizeMessage (value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelizeMessage)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const camel = toCamel(key)
+    out[camel] = OPAQUE_FIELDS.has(camel) ? child : camelizeMessage(child)
+  }
+  return out
+}
+
+/** Read a field in either spelling: `field(obj, 'turnComplete')` also finds `turn_complete`. */
+export function field (obj: unknown, camelName: string): unknown {
+  if (obj === null || typeof obj !== 'object') return undefined
+  const record = obj as Record<string, unknown>
+  if (camelName in record) return record[camelName]
+  const snake = camelName.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+  return record[snake]
+}
+
+export type JsonObject = Record<string, unknown>
+
+/** Bytes of a frame as `ws` delivers it (Buffer, ArrayBuffer or fragments). */
+export function frameBytes (data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.from(data)
+}
+
+export type ParsedFrame =
+  | { ok: true, message: JsonObject, kind: string | undefined, keys: string[] }
+  | { ok: false, reason: string }
+
+/**
+ * Parse a frame as one JSON object and name its (camelCase) top-level message kind.
+ * `kind` is the first key; `keys` lists them all, so callers can reject multi-key client messages.
+ */
+export function parseFrame (data: RawData | string): ParsedFrame {
+  let message: unknown
+  try {
+    message = JSON.parse(typeof data === 'string' ? data : frameBytes(data).toString('utf8'))
+  } catch {
+    return { ok: false, reason: 'Invalid JSON payload received.' }
+  }
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    return { ok: false, reason: 'Invalid JSON payload received. Expected an object.' }
+  }
+  const keys = Object.keys(message).map(toCamel)
+  return { ok: true, message: message as JsonObject, kind: keys[0], keys }
+}
+
+/** Google sends every server message as a binary frame of pretty-printed UTF-8 JSON. */
+export function encodeServerMessage (message: JsonObject): Buffer {
+  return Buffer.from(JSON.stringify(message, null, 2), 'utf8')
+}
+
+// Close codes ---------------------------------------------------------------------------------------------------
+
+export const CLOSE_NORMAL = 1000
+export const CLOSE_GOING_AWAY = 1001
+export const CLOSE_NO_STATUS = 1005
+export const CLOSE_ABNORMAL = 1006
+export const CLOSE_INVALID_PAYLOAD = 1007
+export const CLOSE_POLICY = 1008
+export const CLOSE_TOO_BIG = 1009
+export const CLOSE_INTERNAL = 1011
+export const CLOSE_TRY_AGAIN = 1013
+/** RFC 6455 §5.5: a control frame payload is ≤ 125 bytes, two of which hold the code. */
+export const MAX_CLOSE_REASON_BYTES = 123
+
+/** Codes `ws` refuses to send (reserved or "never on the wire"): map them to the nearest sendable one. */
+export function sendableCloseCode (code: number): number {
+  if (code === CLOSE_NO_STATUS) return CLOSE_NORMAL
+  if (code === CLOSE_ABNORMAL || code === 1015) return CLOSE_INTERNAL
+  if ((code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999)) return code
+  return CLOSE_INTERNAL
+}
+
+/** Cut a close reason to 123 UTF-8 bytes without splitting a character. */
+export function truncateCloseReason (reason: string, maxBytes = MAX_CLOSE_REASON_BYTES): string {
+  if (Buffer.byteLength(reason) <= maxBytes) return reason
+  let out = ''
+  let bytes = 0
+  for (const ch of reason) {
+    const size = Buffer.byteLength(ch)
+    if (bytes + size > maxBytes) break
+    out += ch
+    bytes += size
+  }
+  return out
+}
+
+/** Normalise `models/x` and `x` to `models/x`. */
+export function modelName (model: string): string {
+  return model.startsWith('models/') ? model : `models/${model}`
+}

@@ -1,0 +1,36 @@
+/**
+ * @module main
+ * Process entry: read config, build the app, listen, and shut down gracefully on SIGINT/SIGTERM (node as PID 1 in a
+ * container ignores SIGTERM unless the program handles it).
+ */
+import { loadConfig } from './config.js'
+import { buildApp } from './app.js'
+import { isLivegateError } from './errors.js'
+
+async function main (): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    process.stderr.write(`${isLivegateError(err) ? `${err.code}: ${err.message}` : String(err)}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+  const app = await buildApp(config)
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), 15_000)
+    force.unref()
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  await app.listen({ host: config.host, port: config.port })
+}
+
+await main()
