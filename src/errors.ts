@@ -61,6 +61,12 @@ export const ERRORS = {
   LG_ERR_RENDER_BUSY: { status: 503, title: 'Renderer busy', fix: 'Retry after the number of seconds in Retry-After.' },
   LG_ERR_RENDER_BAD_OPTION: { status: 400, title: 'Invalid render option', fix: 'Use format png or svg and a scale between 0.1 and 4.' },
 
+  // MAP
+  LG_ERR_MAP_INVALID_PARAM: { status: 400, title: 'Invalid map parameter', fix: 'Fix the parameter named in the message (its index and token are quoted); the grammar is that of the Google Maps Static API.' },
+  LG_ERR_MAP_GEOCODE_FAILED: { status: 422, title: 'Address not found', fix: 'Send the location as `lat,lng`, or as a city name (optionally `City, ST` or `City, Country`).' },
+  LG_ERR_MAP_PROVIDER: { status: 502, title: 'Map provider failed', fix: 'The tile server or Google answered with an error (quoted in the message); check MAPS_API_KEY / LIVEGATE_MAP_TILES, or retry.' },
+  LG_ERR_MAP_ABORTED: { status: 503, title: 'Map render cancelled', fix: 'The call was cancelled or timed out before the map was drawn; call again.' },
+
   // ARTIFACT
   LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },
 
