@@ -3,6 +3,7 @@
  * `buildApp(config)` wires the plugins into a Fastify instance. It never listens and has no side effects at import,
  * so tests can build several gateways in one process.
  */
+import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
@@ -10,6 +11,10 @@ import type { LivegateContext } from './context.js'
 import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
+import liveRoutes from './live/route.js'
+import { createChartStack } from './charts/chart-stack.js'
+import chartsRoutes from './http/charts-routes.js'
+import artifactsRoutes from './http/artifacts-routes.js'
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
@@ -29,14 +34,38 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     forceCloseConnections: true,
     return503OnClosing: true,
   })
+  const chartStack = await createChartStack(config)
+  app.addHook('onClose', async () => { await chartStack.close() })
   const context: LivegateContext = {
     config,
     sessions: new Set(),
     closing: false,
     upstreamBaseUrl: config.upstream.baseUrl ?? '',
+    upstreamApiKey: config.upstream.apiKey,
+    artifacts: chartStack.artifacts,
+    charts: chartStack.charts,
   }
   app.decorate('livegate', context)
+  if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
   await app.register(health)
+  await app.register(liveRoutes, {})
+  await app.register(chartsRoutes, { prefix: '/v1' })
+  await app.register(artifactsRoutes, { prefix: '/v1' })
   return app
+}
+
+/**
+ * No key and no upstream URL: run the Gemini simulator in-process on a loopback port and relay to it, so the gateway
+ * (and its demo page) works offline. It gets a per-process key, so the relay path is exercised exactly as with Google.
+ */
+async function useBuiltInSimulator (app: FastifyInstance, context: LivegateContext): Promise<void> {
+  const { startSimulator } = await import('./simulator/index.js')
+  const apiKey = randomBytes(18).toString('base64url')
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, apiKeys: [apiKey] })
+  context.upstreamBaseUrl = simulator.url
+  context.upstreamApiKey = apiKey
+  app.log.warn({ simulator: simulator.url },
+    'no GEMINI_API_KEY or GOOGLE_API_KEY set: using the BUILT-IN GEMINI SIMULATOR (scripted answers, not Gemini)')
+  app.addHook('onClose', async () => { await simulator.close() })
 }

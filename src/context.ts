@@ -4,6 +4,8 @@
  * test can run several gateways in one process.
  */
 import type { Config } from './config.js'
+import type { ArtifactStore } from './artifacts/store.js'
+import type { ChartService } from './charts/chart-service.js'
 
 /** The part of a live session the app needs for shutdown and health. */
 export interface SessionHandle {
@@ -18,6 +20,12 @@ export interface LivegateContext {
   closing: boolean
   /** Base URL of the upstream Gemini service actually used (the in-process simulator when no key is set). */
   upstreamBaseUrl: string
+  /** The key livegate dials upstream with (the server key, or a per-process one for the built-in simulator). */
+  upstreamApiKey: string | undefined
+  /** Rendered charts, maps and tiles (memory LRU in front of the configured store). */
+  readonly artifacts: ArtifactStore
+  /** Renders Vega-Lite/Vega specs in the worker pool and stores them in `artifacts`. */
+  readonly charts: ChartService
 }
 
 declare module 'fastify' {

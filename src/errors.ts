@@ -45,7 +45,7 @@ export const ERRORS = {
   LG_ERR_TOOL_INVALID_ARGS: { status: 422, title: 'Invalid tool arguments', fix: 'Correct the arguments named in the message and call the tool again.' },
   LG_ERR_TOOL_TIMEOUT: { status: 504, title: 'Tool took too long', fix: 'Simplify the request (less data, smaller image) and call again.' },
   LG_ERR_TOOL_FAILED: { status: 500, title: 'Tool failed', fix: 'An unexpected failure; the server log has the details under the session id.' },
-  LG_ERR_TOOL_UNKNOWN: { status: 404, title: 'Unknown server tool', fix: 'Use one of the tools listed in LIVEGATE_SERVER_TOOLS.' },
+  LG_ERR_TOOL_UNKNOWN: { status: 404, ws: 1008, title: 'Unknown server tool', fix: 'Use one of the tools listed in LIVEGATE_SERVER_TOOLS.' },
 
   // RENDER (charts)
   LG_ERR_RENDER_BAD_JSON: { status: 400, title: 'Spec is not valid JSON', fix: 'Send the spec as a JSON object or a JSON string of one.' },

@@ -138,3 +138,26 @@ export function truncateCloseReason (reason: string, maxBytes = MAX_CLOSE_REASON
 export function modelName (model: string): string {
   return model.startsWith('models/') ? model : `models/${model}`
 }
+
+// Durations ------------------------------------------------------------------------------------------------------
+
+/**
+ * A proto `Duration` as JSON (`goAway.timeLeft`): seconds with 0, 3, 6 or 9 fractional digits and an `s` suffix.
+ * `formatProtoDuration(50_000)` → `"50s"`, `formatProtoDuration(1_500)` → `"1.500s"`.
+ */
+export function formatProtoDuration (ms: number): string {
+  const millis = Math.max(0, Math.round(ms))
+  const seconds = Math.floor(millis / 1000)
+  const rest = millis % 1000
+  return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(3, '0')}s`
+}
+
+/** `"50s"` → 50000, `"1.5s"` → 1500; undefined for anything that is not a proto Duration string. */
+export function parseProtoDuration (text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined
+  const match = /^(-?\d+)(?:\.(\d{1,9}))?s$/.exec(text.trim())
+  if (match === null) return undefined
+  const seconds = Number(match[1])
+  const fraction = match[2] === undefined ? 0 : Number(`0.${match[2]}`)
+  return Math.round((seconds + (seconds < 0 ? -fraction : fraction)) * 1000)
+}

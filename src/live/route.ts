@@ -1,0 +1,89 @@
+/**
+ * @module live/route
+ * The WebSocket routes, the same paths as Google's (plus `/v1/live`), reachable with the SDK's `//ws/...` thanks to
+ * `ignoreDuplicateSlashes`. A refused client still gets the upgrade and then a close code with a reason: browsers
+ * cannot read an HTTP status, and some SDK versions hang forever on a refused upgrade.
+ */
+import websocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type WebSocket from 'ws'
+import { LivegateError, isLivegateError } from '../errors.js'
+import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { startHeartbeat } from './heartbeat.js'
+import { passThrough, type Interceptor } from './interceptor.js'
+import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import { LiveSession } from './session.js'
+import { dialUpstream, upstreamHost } from './upstream.js'
+
+export interface LiveRoutesOptions {
+  /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
+  createInterceptor?: (request: FastifyRequest, query: URLSearchParams) => Interceptor
+}
+
+function reject (socket: WebSocket, err: LivegateError): void {
+  socket.close(err.wsCode, truncateCloseReason(`${err.code}: ${err.detail}`))
+}
+
+export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
+  const context = app.livegate
+  const { config } = context
+  const checkCredential = createCredentialCheck(config.clients.tokens)
+  const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
+  const sessions = new Set<LiveSession>()
+  if (config.clients.tokens === undefined) {
+    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
+  }
+  app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
+
+  await app.register(websocket, {
+    options: { maxPayload: config.clients.maxFrameBytes, perMessageDeflate: false, clientTracking: false },
+    preClose (done) {
+      context.closing = true
+      for (const session of sessions) session.fail(new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
+      done()
+    },
+  })
+
+  const heartbeat = startHeartbeat(() => sessions, config.clients)
+  app.addHook('onClose', async () => { heartbeat.stop() })
+
+  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
+    if (context.closing) {
+      reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
+      return
+    }
+    const query = queryOf(request.raw.url ?? '')
+    let interceptor: Interceptor
+    try {
+      checkOrigin(request.headers.origin)
+      checkCredential(credentialOf(query, request.headers))
+      interceptor = options.createInterceptor?.(request, query) ?? passThrough
+    } catch (err) {
+      if (!isLivegateError(err)) throw err
+      request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
+      reject(socket, err)
+      return
+    }
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
+      highWaterBytes: config.clients.highWaterBytes,
+      models: config.upstream.models,
+    }, interceptor)
+    sessions.add(session)
+    context.sessions.add(session)
+    socket.once('close', () => {
+      sessions.delete(session)
+      context.sessions.delete(session)
+    })
+    session.log.info('session started')
+    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
+      connectTimeoutMs: config.upstream.connectTimeoutMs,
+      maxPayload: config.clients.maxFrameBytes,
+    })
+    session.setUpstreamDial(dial.socket)
+    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+  }
+
+  for (const route of LIVE_ROUTES) {
+    app.get(route.path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+  }
+}

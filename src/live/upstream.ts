@@ -1,0 +1,86 @@
+/**
+ * @module live/upstream
+ * Dialing Gemini's BidiGenerateContent endpoint with the server's key. The URL holds the key (Google's own SDKs put
+ * it in `?key=`), so it never leaves this module: errors and logs name only the host.
+ */
+import WebSocket from 'ws'
+import { LivegateError } from '../errors.js'
+import { livePath, type ApiVersion } from './protocol.js'
+
+export interface UpstreamTarget {
+  /** `https://generativelanguage.googleapis.com`, `http://127.0.0.1:9000` or a ws(s) URL, optionally with a path prefix. */
+  readonly baseUrl: string
+  readonly apiKey: string | undefined
+  readonly version: ApiVersion
+}
+
+export interface DialOptions {
+  readonly connectTimeoutMs: number
+  readonly maxPayload: number
+}
+
+/** The URL to dial; holds the key: never log it, use `upstreamHost()` instead. */
+export function upstreamUrl (target: UpstreamTarget): string {
+  const base = target.baseUrl.replace(/^http(s?):/, 'ws$1:').replace(/\/+$/, '')
+  const query = target.apiKey === undefined ? '' : `?key=${encodeURIComponent(target.apiKey)}`
+  return `${base}${livePath(target.version)}${query}`
+}
+
+export function upstreamHost (baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host
+  } catch {
+    return '(invalid upstream URL)'
+  }
+}
+
+export interface Dial {
+  /** The socket being opened: terminate it to abandon the dial. */
+  readonly socket: WebSocket
+  /** Settles once: resolves when open; rejects with a LivegateError naming the cause and the host, never the key. */
+  readonly opened: Promise<WebSocket>
+}
+
+export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dial {
+  const host = upstreamHost(target.baseUrl)
+  const socket = new WebSocket(upstreamUrl(target), {
+    perMessageDeflate: false,
+    maxPayload: options.maxPayload,
+    handshakeTimeout: options.connectTimeoutMs,
+    followRedirects: false,
+  })
+  const opened = new Promise<WebSocket>((resolve, reject) => {
+    let settled = false
+    const fail = (err: LivegateError): void => {
+      if (settled) return
+      settled = true
+      socket.removeAllListeners()
+      socket.on('error', () => {})
+      socket.terminate()
+      reject(err)
+    }
+    socket.once('open', () => {
+      if (settled) return
+      settled = true
+      socket.removeAllListeners()
+      resolve(socket)
+    })
+    socket.once('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0
+      res.resume()
+      const busy = status === 429 || status === 503
+      fail(new LivegateError(busy ? 'LG_ERR_UPSTREAM_TIMEOUT' : 'LG_ERR_UPSTREAM_REJECTED',
+        `upstream ${host} answered HTTP ${status} to the WebSocket upgrade`, { httpStatus: status }))
+    })
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (/timed out/i.test(err.message)) {
+        fail(new LivegateError('LG_ERR_UPSTREAM_TIMEOUT', `upstream ${host} did not answer within ${options.connectTimeoutMs} ms`))
+        return
+      }
+      const cause = err.code ?? 'connection error'
+      fail(new LivegateError('LG_ERR_UPSTREAM_UNREACHABLE', `cannot reach upstream ${host} (${cause})`))
+    })
+    socket.once('close', () => fail(new LivegateError('LG_ERR_UPSTREAM_UNREACHABLE', `dial to upstream ${host} abandoned`)))
+  })
+  return { socket, opened }
+}
