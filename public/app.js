@@ -1,0 +1,181 @@
+/**
+ * @module app
+ * The page: wires the connect form, the conversation, the message box, the microphone and playback to one
+ * LiveClient. Everything it sends and reads is the public Gemini Live protocol plus livegate's event frames.
+ * `window.livegate` exposes the live state (connection, playback queue, microphone, timeline) for tests and
+ * for anyone curious in the devtools console.
+ */
+import { LiveClient } from './live-client.js'
+import { AudioPlayer } from './audio-player.js'
+import { MicCapture } from './mic-capture.js'
+import { Conversation } from './conversation.js'
+import { bytesToBase64 } from './pcm.js'
+import { routeMessage } from './message-router.js'
+import { describeState } from './status.js'
+
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
+const form = /** @type {HTMLFormElement} */ ($('connect-form'))
+const tokenInput = /** @type {HTMLInputElement} */ ($('token'))
+const modelInput = /** @type {HTMLInputElement} */ ($('model'))
+const voiceSelect = /** @type {HTMLSelectElement} */ ($('voice'))
+const connectButton = /** @type {HTMLButtonElement} */ ($('connect'))
+const disconnectButton = /** @type {HTMLButtonElement} */ ($('disconnect'))
+const reconnectButton = /** @type {HTMLButtonElement} */ ($('reconnect'))
+const statusLine = $('status')
+const composer = /** @type {HTMLFormElement} */ ($('composer'))
+const messageBox = /** @type {HTMLTextAreaElement} */ ($('message'))
+const sendButton = /** @type {HTMLButtonElement} */ ($('send'))
+const micButton = /** @type {HTMLButtonElement} */ ($('mic'))
+
+/** @type {Array<{ name: string, t: number } & Record<string, unknown>>} */
+const marks = []
+const mark = (/** @type {string} */ name, /** @type {Record<string, unknown>} */ detail = {}) => {
+  marks.push({ name, t: performance.now(), ...detail })
+}
+
+const client = new LiveClient()
+const player = new AudioPlayer()
+const mic = new MicCapture()
+const conversation = new Conversation($('conversation'), $('conversation-box'), mark)
+/** @type {import('./live-client.js').SessionOptions | undefined} */
+let lastOptions
+
+Object.defineProperty(window, 'livegate', {
+  value: Object.freeze({
+    client,
+    playback: player.stats,
+    mic: mic.stats,
+    marks,
+    get state () { return client.state },
+  }),
+})
+
+// Settings survive a reload; the token only for this tab's session, so it is not left on a shared machine.
+const SETTINGS_KEY = 'livegate.settings'
+const TOKEN_KEY = 'livegate.token'
+
+function loadSettings () {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}')
+    if (typeof saved.model === 'string' && saved.model !== '') modelInput.value = saved.model
+    if (saved.modality === 'TEXT' || saved.modality === 'AUDIO') modalityInput(saved.modality).checked = true
+    if (typeof saved.voice === 'string') voiceSelect.value = saved.voice
+    tokenInput.value = sessionStorage.getItem(TOKEN_KEY) ?? ''
+  } catch { /* storage disabled or corrupt: the defaults in the HTML stand */ }
+}
+
+/** @param {import('./live-client.js').SessionOptions} options */
+function saveSettings ({ token, model, modality, voice }) {
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ model, modality, voice }))
+    sessionStorage.setItem(TOKEN_KEY, token)
+  } catch { /* storage disabled: nothing to remember */ }
+}
+
+/** @param {string} value */
+function modalityInput (value) {
+  return /** @type {HTMLInputElement} */ (form.querySelector(`input[name="modality"][value="${value}"]`))
+}
+
+/** @returns {import('./live-client.js').SessionOptions} */
+function formOptions () {
+  const modality = modalityInput('AUDIO').checked ? 'AUDIO' : 'TEXT'
+  return { token: tokenInput.value.trim(), model: modelInput.value.trim(), modality, voice: voiceSelect.value }
+}
+
+/** @param {import('./live-client.js').SessionOptions} options */
+async function connect (options) {
+  lastOptions = options
+  saveSettings(options)
+  await stopMic()
+  player.interrupt()
+  // Unlock audio now, inside the click or key press: later, without a gesture, the browser would keep it muted.
+  if (options.modality === 'AUDIO') await player.unlock().catch(() => {})
+  conversation.notice(`Connecting to ${options.model} (${options.modality} replies)…`)
+  client.connect(location.href, options)
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault()
+  if (!form.reportValidity()) return
+  void connect(formOptions())
+})
+reconnectButton.addEventListener('click', () => { void connect(lastOptions ?? formOptions()) })
+disconnectButton.addEventListener('click', () => { client.close() })
+
+client.addEventListener('state', (event) => {
+  const detail = /** @type {CustomEvent<import('./live-client.js').StateDetail>} */ (event).detail
+  const { text, notice } = describeState(detail, lastOptions)
+  statusLine.dataset.state = detail.state
+  statusLine.textContent = text
+  const live = detail.state === 'connecting' || detail.state === 'setup' || detail.state === 'ready'
+  reconnectButton.hidden = live || lastOptions === undefined
+  disconnectButton.disabled = !live
+  connectButton.textContent = live ? 'Reconnect with these settings' : 'Connect'
+  sendButton.disabled = micButton.disabled = detail.state !== 'ready'
+  if (detail.state === 'closed') {
+    player.interrupt()
+    void stopMic()
+    conversation.turnComplete()
+  }
+  if (notice !== undefined) conversation.notice(notice.text, notice.kind)
+})
+
+client.addEventListener('message', (event) => {
+  routeMessage(/** @type {CustomEvent<Record<string, unknown>>} */ (event).detail, { client, player, conversation, mark })
+})
+
+function sendMessage () {
+  const text = messageBox.value.trim()
+  if (text === '' || !client.ready) return
+  mark('send-text', { text })
+  // A typed turn interrupts the model (clientContent does, upstream); stop its voice here too.
+  player.interrupt()
+  if (client.sendText(text)) {
+    conversation.turnComplete()
+    conversation.userText(text)
+    messageBox.value = ''
+  }
+}
+
+composer.addEventListener('submit', (event) => {
+  event.preventDefault()
+  sendMessage()
+})
+messageBox.addEventListener('keydown', (event) => {
+  // Enter sends; Shift+Enter is a new line; an IME composition's Enter confirms the text instead.
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault()
+    mark('enter')
+    sendMessage()
+  }
+})
+
+async function stopMic () {
+  if (!mic.active) return
+  await mic.stop()
+  client.sendAudioStreamEnd()
+  micButton.setAttribute('aria-pressed', 'false')
+  micButton.textContent = 'Start microphone'
+}
+
+micButton.addEventListener('click', async () => {
+  if (mic.active) { await stopMic(); return }
+  micButton.disabled = true
+  try {
+    await player.unlock()
+    await mic.start((pcm) => { client.sendAudio(bytesToBase64(pcm)) })
+    micButton.setAttribute('aria-pressed', 'true')
+    micButton.textContent = 'Stop microphone'
+    mark('mic-started', { contextRate: mic.stats.contextRate })
+  } catch (err) {
+    const name = err instanceof Error ? err.name : 'Error'
+    conversation.notice(name === 'NotAllowedError'
+      ? 'Microphone blocked: allow it in the browser’s site settings, then try again.'
+      : `Microphone unavailable (${name}).`, 'error')
+  } finally {
+    micButton.disabled = !client.ready
+  }
+})
+
+loadSettings()
