@@ -15,6 +15,7 @@ import liveRoutes from './live/route.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
+import webClient from './http/static.js'
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
@@ -52,6 +53,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(liveRoutes, {})
   await app.register(chartsRoutes, { prefix: '/v1' })
   await app.register(artifactsRoutes, { prefix: '/v1' })
+  await app.register(webClient)
   return app
 }
 
