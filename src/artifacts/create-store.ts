@@ -1,0 +1,32 @@
+/**
+ * @module artifacts/create-store
+ * The store `config.store` asks for: `memory` (one byte-capped LRU), or `fs` (the LRU in front of a directory).
+ */
+import type { Config } from '../config.js'
+import { LivegateError } from '../errors.js'
+import { FsStore } from './fs-store.js'
+import { MemoryStore } from './memory-store.js'
+import type { ArtifactStore } from './store.js'
+import { TieredStore } from './tiered-store.js'
+
+export async function createArtifactStore (store: Config['store']): Promise<ArtifactStore> {
+  switch (store.kind) {
+    case 'memory':
+      // Memory is the only tier, so the total cap is the smaller of the two budgets.
+      return new MemoryStore({ maxBytes: Math.min(store.memoryBytes, store.maxBytes), ttlSeconds: store.ttlSeconds })
+    case 'fs': {
+      const cold = new FsStore({ dir: store.location, maxBytes: store.maxBytes, ttlSeconds: store.ttlSeconds })
+      try {
+        await cold.ready()
+      } catch (err) {
+        await cold.close()
+        throw new LivegateError('LG_ERR_CONFIG_INVALID', `LIVEGATE_STORE: cannot use directory ${store.location}: ${(err as Error).message}`)
+      }
+      const hot = new MemoryStore({ maxBytes: store.memoryBytes, ttlSeconds: store.ttlSeconds })
+      return new TieredStore(hot, cold)
+    }
+    case 'redis':
+      // TODO(lead): a RedisStore implementing ArtifactStore slots in here, behind the same MemoryStore tier.
+      throw new LivegateError('LG_ERR_CONFIG_INVALID', 'LIVEGATE_STORE=redis://… is not implemented yet; use memory or fs:DIR')
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * @module artifacts/fs-store
+ * Artifacts as files in one directory: a 4-byte header length, a JSON metadata header, then the bytes, written to a
+ * temporary name and renamed so readers never see half a file. An in-memory index (rebuilt from the directory on
+ * open) enforces the total-size cap by evicting the oldest, and the TTL on read and on a periodic sweep.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore } from './store.js'
+
+export interface FsStoreOptions {
+  dir: string
+  maxBytes: number
+  ttlSeconds: number
+  /** How often expired files are swept (default: the TTL, at most 10 minutes). */
+  sweepIntervalMs?: number
+}
+
+const SUFFIX = '.artifact'
+const HEADER_LEN_BYTES = 4
+const MAX_HEADER_BYTES = 64 * 1024
+const MAX_SWEEP_MS = 10 * 60 * 1000
+
+const fileName = (key: string): string => encodeURIComponent(key) + SUFFIX
+
+export class FsStore implements ArtifactStore {
+  readonly #dir: string
+  readonly #maxBytes: number
+  readonly #ttlMs: number
+  /** key → size and creation time, oldest first. */
+  readonly #index = new Map<string, { size: number, created: number }>()
+  #total = 0
+  #timer: NodeJS.Timeout | undefined
+  readonly #ready: Promise<void>
+
+  constructor (options: FsStoreOptions) {
+    this.#dir = options.dir
+    this.#maxBytes = options.maxBytes
+    this.#ttlMs = options.ttlSeconds * 1000
+    this.#ready = this.#load()
+    const every = options.sweepIntervalMs ?? Math.min(this.#ttlMs, MAX_SWEEP_MS)
+    this.#timer = setInterval(() => { void this.sweep() }, every)
+    this.#timer.unref()
+  }
+
+  /** Resolves once the directory exists and the index is built; rejects if the directory is unusable. */
+  ready (): Promise<void> { return this.#ready }
+
+  async #load (): Promise<void> {
+    await fs.mkdir(this.#dir, { recursive: true })
+    const found: ArtifactMeta[] = []
+    for (const name of await fs.readdir(this.#dir)) {
+      if (!name.endsWith(SUFFIX)) {
+        if (name.endsWith('.tmp')) await fs.rm(path.join(this.#dir, name), { force: true })
+        continue
+      }
+      const meta = await this.#readMeta(path.join(this.#dir, name))
+      if (meta !== undefined) found.push(meta)
+    }
+    found.sort((a, b) => a.created - b.created)
+    for (const meta of found) this.#track(meta.key, meta.size, meta.created)
+    await this.#evict()
+  }
+
+  #track (key: string, size: number, created: number): void {
+    this.#untrack(key)
+    this.#index.set(key, { size, created })
+    this.#total += size
+  }
+
+  #untrack (key: string): void {
+    const prev = this.#index.get(key)
+    if (prev === undefined) return
+    this.#index.delete(key)
+    this.#total -= prev.size
+  }
+
+  #expired (created: number): boolean { return Date.now() - created >= this.#ttlMs }
+
+  async #readMeta (file: string): Promise<ArtifactMeta | undefined> {
+    let handle
+    try { handle = await fs.open(file, 'r') } catch { return undefined }
+    try {
+      const len = Buffer.alloc(HEADER_LEN_BYTES)
+      await handle.read(len, 0, HEADER_LEN_BYTES, 0)
+      const n = len.readUInt32BE(0)
+      if (n === 0 || n > MAX_HEADER_BYTES) return undefined
+      const header = Buffer.alloc(n)
+      await handle.read(header, 0, n, HEADER_LEN_BYTES)
+      return JSON.parse(header.toString('utf8')) as ArtifactMeta
+    } catch {
+      return undefined
+    } finally {
+      await handle.close()
+    }
+  }
+
+  async put (key: string, bytes: Uint8Array, input: ArtifactInput): Promise<ArtifactMeta> {
+    assertKey(key)
+    await this.#ready
+    const meta = metaFor(key, bytes, input)
+    const header = Buffer.from(JSON.stringify(meta))
+    const len = Buffer.alloc(HEADER_LEN_BYTES)
+    len.writeUInt32BE(header.length, 0)
+    const file = path.join(this.#dir, fileName(key))
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+    await fs.writeFile(tmp, Buffer.concat([len, header, asBuffer(bytes)]))
+    await fs.rename(tmp, file)
+    this.#track(key, meta.size, meta.created)
+    await this.#evict()
+    return meta
+  }
+
+  async get (key: string): Promise<Artifact | undefined> {
+    assertKey(key)
+    await this.#ready
+    let data: Buffer
+    try { data = await fs.readFile(path.join(this.#dir, fileName(key))) } catch { return undefined }
+    if (data.length < HEADER_LEN_BYTES) return undefined
+    const n = data.readUInt32BE(0)
+    let meta: ArtifactMeta
+    try { meta = JSON.parse(data.subarray(HEADER_LEN_BYTES, HEADER_LEN_BYTES + n).toString('utf8')) as ArtifactMeta } catch { return undefined }
+    if (meta.key !== key) return undefined
+    if (this.#expired(meta.created)) { await this.delete(key); return undefined }
+    return { bytes: data.subarray(HEADER_LEN_BYTES + n), meta }
+  }
+
+  async head (key: string): Promise<ArtifactMeta | undefined> {
+    assertKey(key)
+    await this.#ready
+    const meta = await this.#readMeta(path.join(this.#dir, fileName(key)))
+    if (meta === undefined || meta.key !== key) return undefined
+    if (this.#expired(meta.created)) { await this.delete(key); return undefined }
+    return meta
+  }
+
+  async delete (key: string): Promise<boolean> {
+    assertKey(key)
+    this.#untrack(key)
+    try { await fs.unlink(path.join(this.#dir, fileName(key))); return true } catch { return false }
+  }
+
+  /** Remove expired artifacts now (also runs on a timer). */
+  async sweep (): Promise<number> {
+    let removed = 0
+    for (const [key, entry] of [...this.#index]) {
+      if (!this.#expired(entry.created)) break // oldest first: the rest are younger
+      if (await this.delete(key)) removed++
+    }
+    return removed
+  }
+
+  async #evict (): Promise<void> {
+    for (const key of this.#index.keys()) {
+      if (this.#total <= this.#maxBytes) break
+      await this.delete(key)
+    }
+  }
+
+  /** Bytes stored (artifact bodies only). */
+  get size (): number { return this.#total }
+
+  async close (): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#ready.catch(() => {})
+  }
+}

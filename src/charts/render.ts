@@ -1,0 +1,143 @@
+/**
+ * @module charts/render
+ * One render, start to finish, in whatever thread calls it (a pool worker in production): compile Vega-Lite with the
+ * theme as config (the way vega-embed does), parse with `ast: true` and evaluate expressions with vega-interpreter (no
+ * `Function()` code generation), run the dataflow with the locked loader, check rows and pixel size, then rasterise
+ * with @napi-rs/canvas (the `canvas` alias) or serialise SVG. Refusals come back as data, not thrown errors, because
+ * an Error loses its `code` when it crosses the worker boundary.
+ */
+import * as vega from 'vega'
+import * as vl from 'vega-lite'
+import { expressionInterpreter } from 'vega-interpreter'
+import type { ErrorCode } from '../errors.js'
+import { createLockedLoader } from './locked-loader.js'
+import { createUrlPolicy } from './url-policy.js'
+
+export type ImageFormat = 'png' | 'svg'
+
+export interface RenderTask {
+  kind: 'vega-lite' | 'vega'
+  /** The spec as JSON text (cheaper to pass to a worker than a cloned object tree). */
+  specJson: string
+  /** The theme's config (themes.ts), applied under the spec's own `config`. */
+  themeConfig: Record<string, unknown>
+  format: ImageFormat
+  scale: number
+  maxRows: number
+  maxPixels: number
+  urlAllowlist: readonly string[]
+}
+
+export type RenderOutcome =
+  | { ok: true, bytes: Uint8Array, width: number, height: number, warnings: string[] }
+  | { ok: false, code: ErrorCode, detail: string, extra?: Record<string, unknown> }
+
+/** Skia refuses (and cairo silently shrinks) surfaces past this side; the reference saw 1×1 PNGs at 40000². */
+const MAX_SIDE_PX = 16_384
+const MAX_WARNINGS = 20
+
+/** vega-expression's messages for code the interpreter will not run (measured: see test/charts/refusals.test.ts). */
+const EXPRESSION_ERROR = /^(Illegal |Unrecognized function|Unrecognized signal name|Disabled\.|Expression parse error|Unexpected token|Unexpected end of input|Unterminated |Invalid regular expression)/
+
+interface HeadlessView extends vega.View { _viewWidth: number, _viewHeight: number, _runtime: { data: Record<string, unknown> } }
+
+function collector (warnings: string[]): vega.LoggerInterface {
+  const push = (...args: readonly unknown[]): void => {
+    if (warnings.length < MAX_WARNINGS) warnings.push(args.map(String).join(' '))
+  }
+  const logger = {
+    level (): number { return vega.Warn },
+    error: push,
+    warn: push,
+    info: () => logger,
+    debug: () => logger,
+  }
+  return logger as unknown as vega.LoggerInterface
+}
+
+function fail (code: ErrorCode, detail: string, extra?: Record<string, unknown>): RenderOutcome {
+  return extra === undefined ? { ok: false, code, detail } : { ok: false, code, detail, extra }
+}
+
+function refusedOutcome (refused: readonly string[]): RenderOutcome {
+  return fail('LG_ERR_RENDER_LOAD_REFUSED',
+    `external loads are disabled; inline the data with "data": {"values": [...]} instead of: ${refused.join(', ')}`,
+    { refused })
+}
+
+export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
+  const warnings: string[] = []
+  const logger = collector(warnings)
+  const { loader, refused } = createLockedLoader(createUrlPolicy(task.urlAllowlist))
+  let view: HeadlessView
+  try {
+    const spec = JSON.parse(task.specJson) as Record<string, unknown>
+    let vgSpec: vega.Spec
+    let config: vega.Config | undefined
+    if (task.kind === 'vega-lite') {
+      vgSpec = vl.compile(spec as unknown as vl.TopLevelSpec, { config: task.themeConfig as vl.Config, logger }).spec
+    } else {
+      vgSpec = spec as vega.Spec
+      config = task.themeConfig as vega.Config
+    }
+    const runtime = vega.parse(vgSpec, config, { ast: true })
+    view = new vega.View(runtime, { renderer: 'none', loader, logger, expr: expressionInterpreter }) as HeadlessView
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
+    return fail('LG_ERR_RENDER_INVALID_SPEC', `invalid ${task.kind === 'vega' ? 'Vega' : 'Vega-Lite'} spec: ${message}`)
+  }
+  try {
+    await view.runAsync()
+  } catch (err) {
+    view.finalize()
+    if (refused.length > 0) return refusedOutcome(refused)
+    const message = err instanceof Error ? err.message : String(err)
+    if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
+    return fail('LG_ERR_RENDER_INVALID_SPEC', `chart failed to evaluate: ${message}`)
+  }
+  // Vega swallows loader errors into a warning and renders an empty chart; a refusal must reach the caller instead.
+  if (refused.length > 0) { view.finalize(); return refusedOutcome(refused) }
+
+  const rows = largestDataset(view)
+  if (rows.count > task.maxRows) {
+    view.finalize()
+    return fail('LG_ERR_RENDER_TOO_MANY_ROWS', `dataset ${JSON.stringify(rows.name)} holds ${rows.count} rows after its transforms; the limit is ${task.maxRows}`, { limit: task.maxRows })
+  }
+  // The size is known once the dataflow ran (autosize, band steps) and must be checked before any pixel is allocated.
+  const padding = view.padding() as { left: number, right: number, top: number, bottom: number }
+  const width = Math.ceil((view._viewWidth + padding.left + padding.right) * task.scale)
+  const height = Math.ceil((view._viewHeight + padding.top + padding.bottom) * task.scale)
+  if (!(width * height <= task.maxPixels) || width > MAX_SIDE_PX || height > MAX_SIDE_PX) {
+    view.finalize()
+    return fail('LG_ERR_RENDER_TOO_MANY_PIXELS',
+      `the chart would be ${width}×${height} px at scale ${task.scale}; the limit is ${task.maxPixels} px in all and ${MAX_SIDE_PX} px a side`,
+      { width, height, limit: task.maxPixels })
+  }
+  try {
+    if (task.format === 'svg') {
+      const svg = await view.toSVG(task.scale)
+      // Image marks are loaded by the renderer (through `sanitize`), only now.
+      if (refused.length > 0) return refusedOutcome(refused)
+      return { ok: true, bytes: Buffer.from(svg), width, height, warnings }
+    }
+    const canvas = await view.toCanvas(task.scale) as unknown as { width: number, height: number, encode (f: 'png'): Promise<Buffer> }
+    if (refused.length > 0) return refusedOutcome(refused)
+    const png = await canvas.encode('png')
+    return { ok: true, bytes: png, width: canvas.width, height: canvas.height, warnings }
+  } catch (err) {
+    return fail('LG_ERR_RENDER_INVALID_SPEC', `chart failed to render: ${err instanceof Error ? err.message : String(err)}`)
+  } finally {
+    view.finalize()
+  }
+}
+
+function largestDataset (view: HeadlessView): { name: string, count: number } {
+  let best = { name: '', count: 0 }
+  for (const name of Object.keys(view._runtime.data)) {
+    let values: unknown
+    try { values = view.data(name) } catch { continue }
+    if (Array.isArray(values) && values.length > best.count) best = { name, count: values.length }
+  }
+  return best
+}
