@@ -12,6 +12,9 @@ import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
+import { createToolInterceptorFactory } from './live/tool-interceptor.js'
+import { createToolRegistry } from './tools/registry.js'
+import { renderAltairTool } from './tools/render-altair.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
@@ -50,7 +53,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
   await app.register(health)
-  await app.register(liveRoutes, {})
+  const registry = createToolRegistry([renderAltairTool(context.charts, config.tools.behavior)], config.tools.enabled)
+  await app.register(liveRoutes, {
+    createInterceptor: createToolInterceptorFactory({
+      registry,
+      artifacts: context.artifacts,
+      publicUrl: config.publicUrl,
+      scheduling: config.tools.scheduling,
+      timeoutMs: config.tools.timeoutMs,
+    }),
+  })
   await app.register(chartsRoutes, { prefix: '/v1' })
   await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)

@@ -49,6 +49,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
   // Tools
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of responses to NON_BLOCKING server tools.' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
   // Charts
@@ -99,6 +100,7 @@ export interface Config {
   }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
+    readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
   }
@@ -222,6 +224,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
+      behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),
     },

@@ -6,11 +6,12 @@
  * that answers every call with "ok" never causes a second response.
  */
 import { performance } from 'node:perf_hooks'
+import type { FastifyRequest } from 'fastify'
 import type { ArtifactStore } from '../artifacts/store.js'
 import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
-import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact } from '../tools/registry.js'
-import type { Interceptor } from './interceptor.js'
+import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
+import { passThrough, type Interceptor } from './interceptor.js'
 import { field, type JsonObject } from './protocol.js'
 import type { SessionIO } from './session.js'
 
@@ -211,5 +212,34 @@ export class ToolInterceptor implements Interceptor {
       const oldest = this.#serverIds.values().next().value
       if (oldest !== undefined) this.#serverIds.delete(oldest)
     }
+  }
+}
+
+export interface ToolInterceptorFactoryOptions {
+  readonly registry: ToolRegistry
+  readonly artifacts: ArtifactStore
+  /** LIVEGATE_PUBLIC_URL; undefined: derived from each request's protocol and Host. */
+  readonly publicUrl: string | undefined
+  readonly scheduling: ToolScheduling
+  readonly timeoutMs: number
+}
+
+/**
+ * The per-session interceptor from the client's query: `?server_tools=none|a,b` picks the tools (unknown names throw
+ * LG_ERR_TOOL_UNKNOWN), `?livegate_events=1` turns events on. A session without server tools relays untouched.
+ */
+export function createToolInterceptorFactory (options: ToolInterceptorFactoryOptions) {
+  return function createToolInterceptor (request: FastifyRequest, query: URLSearchParams): Interceptor {
+    const tools = options.registry.forSession(query.get('server_tools'))
+    if (tools.size === 0) return passThrough
+    const events = query.get('livegate_events')
+    return new ToolInterceptor({
+      tools,
+      artifacts: options.artifacts,
+      publicBaseUrl: options.publicUrl ?? `${request.protocol}://${request.host}`,
+      events: events === '1' || events === 'true',
+      scheduling: options.scheduling,
+      timeoutMs: options.timeoutMs,
+    })
   }
 }
