@@ -18,6 +18,8 @@ import { renderAltairTool } from './tools/render-altair.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
+import { createMapService } from './maps/service.js'
+import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
 
 export interface BuildOptions {
@@ -40,6 +42,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
+  const maps = createMapService({ config, store: chartStack.artifacts })
+  app.addHook('onClose', async () => { await maps.close() })
   const context: LivegateContext = {
     config,
     sessions: new Set(),
@@ -48,6 +52,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     upstreamApiKey: config.upstream.apiKey,
     artifacts: chartStack.artifacts,
     charts: chartStack.charts,
+    maps,
   }
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
@@ -65,6 +70,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   await app.register(chartsRoutes, { prefix: '/v1' })
   await app.register(artifactsRoutes, { prefix: '/v1' })
+  await app.register(mapsRoutes, { prefix: '/v1' })
   await app.register(webClient)
   return app
 }

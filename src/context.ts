@@ -6,6 +6,7 @@
 import type { Config } from './config.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import type { ChartService } from './charts/chart-service.js'
+import type { MapService } from './maps/service.js'
 
 /** The part of a live session the app needs for shutdown and health. */
 export interface SessionHandle {
@@ -26,6 +27,8 @@ export interface LivegateContext {
   readonly artifacts: ArtifactStore
   /** Renders Vega-Lite/Vega specs in the worker pool and stores them in `artifacts`. */
   readonly charts: ChartService
+  /** Draws Static Maps (Google, tiles or offline) in the map worker pool and stores them in `artifacts`. */
+  readonly maps: MapService
 }
 
 declare module 'fastify' {
