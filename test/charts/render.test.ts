@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs'
+import { test } from 'tap'
+import { renderChart, type RenderTask } from '../../src/charts/render.js'
+import { THEME_NAMES, themeConfig } from '../../src/charts/themes.js'
+import { countUnlike, decodePng, PNG_SIGNATURE } from './pixels.js'
+
+const FIVE_FILMS = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
+
+function task (overrides: Partial<RenderTask> = {}): RenderTask {
+  return {
+    kind: 'vega-lite', specJson: FIVE_FILMS, themeConfig: themeConfig('default'), format: 'png', scale: 1,
+    maxRows: 100_000, maxPixels: 4096 * 4096, urlAllowlist: [], ...overrides,
+  }
+}
+
+// The seed's four themes (cookbook render_altair: 'dark', 'ggplot2', 'default', 'opaque'), with the background a user sees.
+const SEED_THEMES: Array<[string, [number, number, number, number]]> = [
+  ['default', [255, 255, 255, 255]],
+  ['opaque', [255, 255, 255, 255]],
+  ['ggplot2', [255, 255, 255, 255]],
+  ['dark', [51, 51, 51, 255]],
+]
+
+for (const [theme, background] of SEED_THEMES) {
+  test(`renders the five-film line chart in the ${theme} theme`, async (t) => {
+    const out = await renderChart(task({ themeConfig: themeConfig(theme) }))
+    if (!out.ok) return t.fail(out.detail)
+    t.same(Buffer.from(out.bytes.subarray(0, 8)), PNG_SIGNATURE, 'a PNG')
+    const px = await decodePng(Buffer.from(out.bytes))
+    t.equal(px.width, out.width)
+    t.equal(px.height, out.height)
+    t.ok(px.width > 500 && px.width < 700 && px.height > 300 && px.height < 450, `a 500×300 plot plus axes and title (${px.width}×${px.height})`)
+    t.same(px.at(1, 1), background, 'the theme background')
+    // Lines, points, labels, axes and title: a real chart draws well over a thousand non-background pixels.
+    t.ok(countUnlike(px, background) > 3000, 'the chart is drawn, not empty')
+    t.same(out.warnings, [])
+  })
+}
+
+test('the dark theme recolours axes but the spec\'s own config wins over the theme', async (t) => {
+  const spec = JSON.parse(FIVE_FILMS) as { config: Record<string, unknown> }
+  spec.config.background = '#ff0000'
+  const out = await renderChart(task({ specJson: JSON.stringify(spec), themeConfig: themeConfig('dark') }))
+  if (!out.ok) return t.fail(out.detail)
+  t.same((await decodePng(Buffer.from(out.bytes))).at(1, 1), [255, 0, 0, 255])
+})
+
+test('every theme name renders', async (t) => {
+  for (const name of THEME_NAMES) {
+    const out = await renderChart(task({ themeConfig: themeConfig(name), format: 'svg' }))
+    t.ok(out.ok, name)
+  }
+})
+
+test('renders SVG with the same size as the PNG, and scales both', async (t) => {
+  const png = await renderChart(task({ scale: 2 }))
+  const svg = await renderChart(task({ format: 'svg', scale: 2 }))
+  if (!png.ok || !svg.ok) return t.fail('render failed')
+  const text = Buffer.from(svg.bytes).toString('utf8')
+  t.match(text, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/)
+  t.match(text, /Runtime of five films by release year/)
+  t.match(text, /Blade Runner/)
+  t.equal(svg.width, png.width)
+  t.equal(svg.height, png.height)
+  t.match(text, new RegExp(`width="${svg.width}" height="${svg.height}"`))
+  const one = await renderChart(task({ scale: 1 }))
+  if (!one.ok) return t.fail('render failed')
+  t.equal(png.width, one.width * 2)
+})
+
+test('renders a Vega spec with the theme as its config', async (t) => {
+  const vega = {
+    $schema: 'https://vega.github.io/schema/vega/v5.json', width: 100, height: 50,
+    marks: [{ type: 'rect', encode: { enter: { x: { value: 10 }, y: { value: 10 }, width: { value: 50 }, height: { value: 20 }, fill: { value: 'steelblue' } } } }],
+  }
+  const out = await renderChart(task({ kind: 'vega', specJson: JSON.stringify(vega), themeConfig: themeConfig('dark') }))
+  if (!out.ok) return t.fail(out.detail)
+  const px = await decodePng(Buffer.from(out.bytes))
+  t.same(px.at(1, 1), [51, 51, 51, 255], 'dark background from the theme')
+  t.same(px.at(30, 20), [70, 130, 180, 255], 'the steelblue rect')
+})
+
+test('text renders in real fonts: Latin, CJK and colour emoji are not blank boxes', async (t) => {
+  const spec = (label: string): string => JSON.stringify({ width: 200, height: 60, data: { values: [{}] }, mark: { type: 'text', fontSize: 40, align: 'left', baseline: 'top' }, encoding: { text: { value: label }, x: { value: 0 }, y: { value: 0 } }, config: { view: { stroke: null } } })
+  const dark = async (label: string): Promise<{ inked: number, coloured: number }> => {
+    const out = await renderChart(task({ specJson: spec(label) }))
+    if (!out.ok) throw new Error(out.detail)
+    const px = await decodePng(Buffer.from(out.bytes))
+    let inked = 0; let coloured = 0
+    for (let i = 0; i < px.data.length; i += 4) {
+      const [r, g, b] = [px.data[i] ?? 0, px.data[i + 1] ?? 0, px.data[i + 2] ?? 0]
+      if (r + g + b < 600) inked++
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++
+    }
+    return { inked, coloured }
+  }
+  const cjk = await dark('図表漢字')
+  const tofu = await dark('\u{10FFFD}\u{10FFFD}\u{10FFFD}\u{10FFFD}')
+  t.ok(cjk.inked > 500, `CJK glyphs drawn (${cjk.inked} px)`)
+  t.not(cjk.inked, tofu.inked, 'CJK glyphs differ from missing-glyph boxes')
+  const emoji = await dark('😀🎉')
+  t.ok(emoji.coloured > 200, `emoji drawn in colour (${emoji.coloured} coloured px)`)
+})
