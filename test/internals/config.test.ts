@@ -1,0 +1,59 @@
+import t from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { isLivegateError } from '../../src/errors.js'
+
+t.test('defaults: listens on 0.0.0.0:8080, simulator upstream without a key, Google with one', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.host, '0.0.0.0')
+  t.equal(config.port, 8080)
+  t.equal(config.upstream.baseUrl, undefined, 'no key: the built-in simulator')
+  t.equal(config.clients.tokens, undefined)
+  t.ok(config.clients.maxFrameBytes >= 64 * 1024, 'room for 1 s of 16 kHz audio (base64) or a video frame')
+  t.equal(loadConfig({ GEMINI_API_KEY: 'k' }).upstream.baseUrl, 'https://generativelanguage.googleapis.com')
+  t.equal(loadConfig({ GOOGLE_API_KEY: 'g' }).upstream.apiKey, 'g', 'GOOGLE_API_KEY is the fallback')
+  t.equal(loadConfig({ GEMINI_API_KEY: 'a', GOOGLE_API_KEY: 'g' }).upstream.apiKey, 'a')
+})
+
+t.test('returns a deep-frozen object', async (t) => {
+  const config = loadConfig({ LIVEGATE_CLIENT_TOKENS: 'a,b' })
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.clients) && Object.isFrozen(config.clients.tokens))
+  t.same(config.clients.tokens, ['a', 'b'])
+})
+
+const BAD: Array<[Record<string, string>, RegExp]> = [
+  [{ LIVEGATE_PORT: 'eighty' }, /LIVEGATE_PORT="eighty": must be a whole number/],
+  [{ LIVEGATE_PORT: '70000' }, /LIVEGATE_PORT="70000": must be at most 65535/],
+  [{ LIVEGATE_LOG_LEVEL: 'loud' }, /LIVEGATE_LOG_LEVEL="loud": must be one of fatal, error/],
+  [{ LIVEGATE_UPSTREAM_URL: 'not a url' }, /LIVEGATE_UPSTREAM_URL="not a url": not a valid URL/],
+  [{ LIVEGATE_UPSTREAM_URL: 'ftp://x' }, /must be an http\(s\) or ws\(s\) URL/],
+  [{ LIVEGATE_STORE: 's3://bucket' }, /LIVEGATE_STORE="s3:\/\/bucket": must be memory, fs:DIR or redis:\/\/…/],
+  [{ LIVEGATE_TRUST_PROXY: 'maybe' }, /must be true or false/],
+  [{ LIVEGATE_TOOL_SCHEDULING: 'SOON' }, /LIVEGATE_TOOL_SCHEDULING="SOON": must be one of SILENT, WHEN_IDLE, INTERRUPT/],
+  [{ LIVEGATE_CLIENT_TOKENS: ' , ' }, /LIVEGATE_CLIENT_TOKENS: set but holds no token/],
+]
+
+t.test('rejects bad environments with every problem listed', async (t) => {
+  for (const [env, message] of BAD) {
+    t.throws(() => loadConfig(env), { code: 'LG_ERR_CONFIG_INVALID', message }, JSON.stringify(env))
+  }
+  try {
+    loadConfig({ LIVEGATE_PORT: 'x', LIVEGATE_LOG_LEVEL: 'y' })
+    t.fail('should throw')
+  } catch (err) {
+    t.ok(isLivegateError(err))
+    t.match(String((err as Error).message), /LIVEGATE_PORT[\s\S]*LIVEGATE_LOG_LEVEL/, 'all problems at once')
+  }
+})
+
+t.test('never echoes a secret in a config error', async (t) => {
+  const messageOf = (env: Record<string, string>): string => {
+    try { loadConfig(env) } catch (err) { return (err as Error).message }
+    return 'did not throw'
+  }
+  const first = messageOf({ GEMINI_API_KEY: 'secret-key', LIVEGATE_PORT: 'x' })
+  t.match(first, /LIVEGATE_PORT/)
+  t.notMatch(first, 'secret-key')
+  const second = messageOf({ LIVEGATE_STORE: 'redis//user:pw@host' })
+  t.match(second, /LIVEGATE_STORE/)
+  t.notMatch(second, 'pw@')
+})
