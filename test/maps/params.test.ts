@@ -146,7 +146,7 @@ t.test('rejects bad input with the parameter, its index and the token', async (t
       t.equal(err?.code, 'LG_ERR_MAP_INVALID_PARAM')
       t.equal(err?.status, 400)
       t.match(err?.message, message)
-      t.ok(err?.message.startsWith(`${where}: `), err?.message)
+      t.ok(err?.message.startsWith(`${where}: `), String(err?.message))
       if (extra !== undefined) t.match(err?.extra, extra)
     })
   }
