@@ -36,7 +36,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy,
     bodyLimit: config.charts.maxSpecBytes + 64 * 1024,
-    disableRequestLogging: false,
     forceCloseConnections: true,
     return503OnClosing: true,
   })

@@ -39,6 +39,8 @@ export async function startGateway (t: Teardown, options: GatewayOptions = {}): 
     LIVEGATE_LOG_LEVEL: 'debug',
     LIVEGATE_STORE: 'memory',
     LIVEGATE_RENDER_THREADS: '1',
+    // Behaviour tests, not speed tests: a loaded CI machine must not turn a render into a timeout.
+    LIVEGATE_RENDER_TIMEOUT_MS: '30000',
     ...options.env,
   })
   const app = await buildApp(config, { logStream: logs.stream })

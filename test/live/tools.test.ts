@@ -221,7 +221,9 @@ t.test('toolCallCancellation aborts a slow server render: no response for it, on
   t.same(cancel.json?.toolCallCancellation, { ids: [clientId] }, 'only the client\'s id is forwarded')
   const event = await client.waitFor((f) => isToolRun(f) && toolRunOf(f).status === 'cancelled', 30000)
   t.equal(toolRunOf(event).name, 'render_altair')
-  await client.waitFor((f) => textOf(f).includes('ok, stopped'), 10000)
+  const afterCancel = client.frames.indexOf(cancel)
+  await client.waitFor((f) => client.frames.indexOf(f) > afterCancel + 1 && isTurnComplete(f), 10000)
+  t.match(client.frames.slice(afterCancel).map(textOf).join(''), /ok, stopped/, 'the barge-in turn was answered')
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(toolResponses(conn.received).filter((r) => r.name === 'render_altair').length, 0, 'no response for the cancelled call')
   t.match(gw.logs.text(), /"status":"cancelled"/)
@@ -230,7 +232,7 @@ t.test('toolCallCancellation aborts a slow server render: no response for it, on
 
 t.test('the same scenario through the official @google/genai SDK', async (t) => {
   const { GoogleGenAI, Modality } = await import('@google/genai')
-  const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } } }, { sayFrom: (r) => `chart at ${String((r[0]?.response.image as { png?: string } | undefined)?.png)}` }] }] }
+  const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } } }, { sayFrom: (r) => `chart at ${String((r[0]?.response.image as { png?: string } | undefined)?.png ?? JSON.stringify(r[0]?.response))}` }] }] }
   const gw = await startGateway(t, { sim: { script } })
   const ai = new GoogleGenAI({ apiKey: 'lg-client-token-test-1', httpOptions: { baseUrl: gw.httpUrl, apiVersion: 'v1beta' } })
   const messages: Array<Record<string, unknown>> = []
@@ -253,4 +255,18 @@ t.test('the same scenario through the official @google/genai SDK', async (t) => 
   t.match(text, new RegExp(`chart at ${gw.httpUrl}/v1/artifacts/`))
   t.notOk(messages.some((m) => m.toolCall !== undefined), 'the SDK saw no server call')
   t.equal(toolResponses(gw.sim.connections[0]!.received).length, 1)
+})
+
+t.test('NON_BLOCKING server tools answer with the configured scheduling', async (t) => {
+  const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } }, behavior: 'NON_BLOCKING', meanwhile: [{ say: 'working on it' }] }, { say: 'there it is' }] }] }
+  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_BEHAVIOR: 'NON_BLOCKING', LIVEGATE_TOOL_SCHEDULING: 'INTERRUPT' } })
+  const client = await openSeedSession(gw.wsUrl)
+  const conn = gw.sim.connections[0]!
+  const declared = ((conn.setup?.tools ?? []) as Array<{ functionDeclarations?: Array<{ name: string, behavior?: string }> }>)
+    .flatMap((entry) => entry.functionDeclarations ?? [])
+  t.equal(declared.find((d) => d.name === 'render_altair')?.behavior, 'NON_BLOCKING', 'declared NON_BLOCKING upstream')
+  say(client, 'plot it')
+  const frame = await conn.waitFor((f) => f.kind === 'toolResponse', 20000)
+  t.match(frame.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: 'INTERRUPT', response: { result: 'ok' } }] } })
+  client.ws.close()
 })
