@@ -1,0 +1,197 @@
+/**
+ * The web client at / in real Chromium, against a real gateway on a loopback port in front of the simulator:
+ * typed turns and their streamed answers, the server-rendered chart (and map) as images served by livegate,
+ * audio replies reaching the playback queue, interruption, a fake microphone streaming 16 kHz PCM, close reasons
+ * and one-click reconnect.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { startGateway, CLIENT_TOKEN, type Gateway } from '../helpers/gateway.js'
+import { SEED_PROMPTS } from '../../src/simulator/seed.js'
+import { chromiumMissing, launchChromium, openClient } from './helpers/browser.js'
+import { writeSpeechLikeWav } from './helpers/wav.js'
+import { ask, connect, loadedToolImage, modelTurnText, playback, say, waitReady, UI_TIMEOUT_MS, type PageGlobals } from './helpers/page-driver.js'
+import { pitchHz, pcmOfAudioFrames } from './helpers/pcm-analysis.js'
+
+// Several browser sessions and a cold render pool: more than the default per-file limit on a busy machine.
+t.setTimeout(300_000)
+
+const missing = chromiumMissing()
+if (missing !== undefined) t.fail(missing)
+
+const TEXT_MODEL = 'gemini-3.1-flash-live-preview'
+const AUDIO_MODEL = 'gemini-2.5-flash-native-audio-preview-09-2025'
+const MIC_TONE_HZ = 440
+const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '../../test-artifacts')
+
+/** draw_map lands with the maps issue; until then the map steps are tap `todo`s that still run. */
+const MAPS_TODO = existsSync(path.resolve(import.meta.dirname, '../../src/tools/draw-map.ts'))
+  ? false
+  : 'draw_map is not registered yet (src/tools/draw-map.ts, maps issue 5)'
+
+const wavDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-e2e-'))
+const wav = await writeSpeechLikeWav(path.join(wavDir, 'speech.wav'), { rate: 44100, toneHz: MIC_TONE_HZ })
+const browser = await launchChromium(t, { fakeMicWav: wav })
+
+function latestConnection (gw: Gateway): NonNullable<Gateway['sim']['connections'][number]> {
+  const conn = gw.sim.connections.at(-1)
+  if (conn === undefined) throw new Error('the simulator has no connection')
+  return conn
+}
+
+t.test('types the seed prompts: streamed text answer, then the chart image served by livegate, then a map', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
+  await waitReady(page)
+  t.match(await page.locator('#status').innerText(), /Connected .* TEXT replies/)
+  const setup = latestConnection(gw).setup
+  t.same((setup?.generationConfig as Record<string, unknown> | undefined)?.responseModalities, ['TEXT'], 'setup asked for TEXT')
+
+  const answer = await ask(page, SEED_PROMPTS.films)
+  t.match(await page.locator('#conversation li.turn.user').first().innerText(), SEED_PROMPTS.films, 'the typed turn is shown')
+  t.match(answer, /Dune: Part Two/)
+  t.match(answer, /Sicario\*\* \(2015\): 121 minutes/, 'the whole streamed answer arrived in one turn')
+
+  const plotted = await ask(page, SEED_PROMPTS.plot)
+  t.match(plotted, /line chart/, 'the model\'s words after the tool run are in the same turn')
+  const chart = await loadedToolImage(page, 'render_altair')
+  t.ok(chart.naturalWidth > 0 && chart.naturalHeight > 0, `chart has pixels (${chart.naturalWidth}x${chart.naturalHeight})`)
+  t.ok(chart.src.startsWith(`${gw.httpUrl}/v1/artifacts/`), `served by livegate: ${chart.src}`)
+  t.match(chart.alt, 'Denis Villeneuve Movie Runtimes', 'alt text comes from the chart title')
+  const png = await fetch(chart.src)
+  t.equal(png.headers.get('content-type'), 'image/png')
+  const figure = page.locator('figure.tool-run[data-name="render_altair"]').first()
+  t.equal(await figure.getAttribute('data-status'), 'ok')
+  const args = figure.locator('details pre')
+  t.notOk(await args.isVisible(), 'arguments stay folded until asked for')
+  await figure.getByText('Arguments').click()
+  t.match(await args.innerText(), /"runtime_minutes": 166/, 'the call arguments, with altair_json unfolded')
+
+  await t.test('the Sydney restaurants map', { todo: MAPS_TODO }, async (t) => {
+    // The turn ends either way; without draw_map the simulator says it has no such tool.
+    await ask(page, SEED_PROMPTS.sydney)
+    const map = await loadedToolImage(page, 'draw_map')
+    t.ok(map.naturalWidth > 0, 'map has pixels')
+    t.ok(map.src.startsWith(`${gw.httpUrl}/`), 'served by livegate')
+  })
+
+  await mkdir(ARTIFACTS_DIR, { recursive: true })
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client.png'), fullPage: true })
+  t.same(errors, [], 'no script errors on the page')
+})
+
+t.test('AUDIO replies: voice and transcription in setup, samples reach the playback queue, transcript shown', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: AUDIO_MODEL, modality: 'AUDIO', voice: 'Kore' })
+  await waitReady(page)
+  const setup = latestConnection(gw).setup ?? {}
+  t.match(setup, {
+    model: `models/${AUDIO_MODEL}`,
+    generationConfig: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: 'Kore' } } } },
+    inputAudioTranscription: {},
+    outputAudioTranscription: {},
+  })
+
+  await say(page, SEED_PROMPTS.filmsAudio)
+  const text = await modelTurnText(page, 1)
+  t.match(text, /Dune/, 'the output transcription is shown in the model turn')
+  t.match(text, /speaking/, 'the turn says it was spoken')
+  const stats = await playback(page)
+  t.ok(stats.samplesQueued > 0, `playback queue received ${stats.samplesQueued} samples`)
+  t.equal(stats.sampleRate, 24000, 'played at the rate the mime type names')
+  t.same(errors, [])
+})
+
+t.test('serverContent.interrupted stops the audio that is queued', async (t) => {
+  // The model speaks three 2-second chunks and keeps its turn open, as Gemini does until playback would end.
+  const chunk = { mimeType: 'audio/pcm;rate=24000', data: Buffer.alloc(2 * 24000 * 2, 0x10).toString('base64') }
+  const speech = { serverContent: { modelTurn: { parts: [{ inlineData: chunk }] } } }
+  const script = { rules: [{ match: /story/i, reply: [{ send: speech }, { send: speech }, { send: speech }, { wait: 60_000 }] }] }
+  const gw = await startGateway(t, { sim: { script } })
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: AUDIO_MODEL, modality: 'AUDIO' })
+  await waitReady(page)
+  await say(page, 'Tell me a long story')
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).livegate.playback.chunksQueued === 3, undefined, { timeout: UI_TIMEOUT_MS })
+  const before = await playback(page)
+  t.ok(before.pending > 0 && before.bufferedSeconds > 1, `audio is scheduled ahead (${before.bufferedSeconds.toFixed(1)} s)`)
+  // What Gemini sends when its voice activity detection hears the user barge in.
+  latestConnection(gw).send({ serverContent: { interrupted: true } })
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).livegate.playback.pending === 0, undefined, { timeout: UI_TIMEOUT_MS })
+  const after = await playback(page)
+  t.equal(after.interruptions, 1)
+  t.equal(after.bufferedSeconds, 0, 'nothing left to play')
+  t.match(await page.locator('#conversation li.turn.model').first().innerText(), /interrupted/, 'the turn says it was cut off')
+  t.same(errors, [])
+})
+
+t.test('the microphone streams 16 kHz 16-bit PCM from the AudioWorklet, and the model answers the speech', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: AUDIO_MODEL, modality: 'AUDIO' })
+  await waitReady(page)
+  const mic = page.getByRole('button', { name: 'Start microphone' })
+  await mic.click()
+  await page.getByRole('button', { name: 'Stop microphone' }).waitFor({ timeout: UI_TIMEOUT_MS })
+  t.equal(await page.getByRole('button', { name: 'Stop microphone' }).getAttribute('aria-pressed'), 'true')
+
+  const conn = latestConnection(gw)
+  const isAudio = (f: { kind: string, message: Record<string, unknown> }): boolean =>
+    f.kind === 'realtimeInput' && (f.message.realtimeInput as { audio?: unknown } | undefined)?.audio !== undefined
+  // 50 frames of 40 ms: two seconds of microphone, more than one utterance of the looping WAV.
+  await conn.waitFor(() => conn.received.filter(isAudio).length >= 50, UI_TIMEOUT_MS)
+  const frames = conn.received.filter(isAudio).map((f) => (f.message.realtimeInput as { audio: { mimeType: string, data: string } }).audio)
+  t.ok(frames.every((a) => a.mimeType === 'audio/pcm;rate=16000'), 'every frame declares audio/pcm;rate=16000')
+  const sizes = new Set(frames.map((a) => Buffer.from(a.data, 'base64').length))
+  t.same([...sizes], [1280], '40 ms of 16-bit samples at 16 kHz per frame')
+  const pitch = pitchHz(pcmOfAudioFrames(frames), 16000)
+  t.ok(Math.abs(pitch - MIC_TONE_HZ) < 10, `a ${MIC_TONE_HZ} Hz tone read at 16 kHz is still ${MIC_TONE_HZ} Hz (measured ${pitch.toFixed(1)} Hz)`)
+
+  await page.locator('#conversation li.turn.user .transcript').first().waitFor({ timeout: UI_TIMEOUT_MS })
+  t.match(await page.locator('#conversation li.turn.user').first().innerText(), /spoken/, 'the input transcription is shown as the user\'s spoken turn')
+  await page.locator('#conversation li.turn.model').first().waitFor({ timeout: UI_TIMEOUT_MS })
+
+  await page.getByRole('button', { name: 'Stop microphone' }).click()
+  await conn.waitFor((f) => f.kind === 'realtimeInput' && (f.message.realtimeInput as { audioStreamEnd?: unknown }).audioStreamEnd === true, UI_TIMEOUT_MS)
+  t.pass('stopping the microphone sends audioStreamEnd')
+  const mic2 = await page.evaluate(() => (globalThis as unknown as PageGlobals).livegate.mic)
+  t.equal(mic2.active, false)
+  t.same(errors, [])
+})
+
+t.test('a wrong token shows the close code and reason; fixing it connects', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: 'not-a-livegate-token', model: TEXT_MODEL })
+  await page.locator('#status[data-state="closed"]').waitFor({ timeout: UI_TIMEOUT_MS })
+  const status = await page.locator('#status').innerText()
+  t.match(status, /1008/, 'close code shown')
+  t.match(status, /LG_ERR_AUTH_INVALID/, 'close reason shown')
+  t.notMatch(status, /not-a-livegate-token/, 'the token is not echoed')
+  t.match(await page.locator('#conversation .notice.error').last().innerText(), /1008/)
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await waitReady(page)
+  t.pass('connected with the right token')
+  t.same(errors.filter((e) => !e.includes('WebSocket')), [], 'no script errors (the refused socket may log one)')
+})
+
+t.test('a server close shows its reason, and Reconnect is one click', async (t) => {
+  const gw = await startGateway(t)
+  const { page } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await waitReady(page)
+  latestConnection(gw).close(1011, 'Deadline expired before operation could complete.')
+  await page.locator('#status[data-state="closed"]').waitFor({ timeout: UI_TIMEOUT_MS })
+  t.match(await page.locator('#status').innerText(), /1011 .*Deadline expired/)
+  const before = gw.sim.connections.length
+  await page.getByRole('button', { name: 'Reconnect', exact: true }).click()
+  await waitReady(page)
+  t.equal(gw.sim.connections.length, before + 1, 'a new upstream session')
+  await say(page, SEED_PROMPTS.films)
+  t.match(await modelTurnText(page, 1), /Dune/, 'and it works')
+})
