@@ -10,6 +10,7 @@ import path from 'node:path'
 import { Piscina } from 'piscina'
 import { LivegateError } from '../errors.js'
 import type { RenderOutcome, RenderTask } from './render.js'
+import type { PoolTask } from './render-worker.js'
 
 export interface RenderPoolOptions {
   threads: number
@@ -41,12 +42,35 @@ export function workerFile (): string {
   return path.join(path.dirname(here), ext === '.ts' ? 'render-worker-tsx.mjs' : `render-worker${ext}`)
 }
 
+/** Polling step while a task waits in the queue past its deadline (the queue's own bound limits that wait). */
+const QUEUED_RECHECK_MS = 50
+
+/**
+ * A timeout on the render itself, not on time spent queued: the deadline counts from when the worker starts the task
+ * (it writes that moment into `started`), so a burst of requests does not turn queue wait into render timeouts.
+ */
+function renderTimeout (timeoutMs: number): { signal: AbortSignal, started: Int32Array, submittedAt: number, clear (): void } {
+  const controller = new AbortController()
+  const started = new Int32Array(new SharedArrayBuffer(4))
+  const submittedAt = Date.now()
+  let timer: NodeJS.Timeout
+  const check = (): void => {
+    const startedAfter = Atomics.load(started, 0)
+    if (startedAfter === 0) { timer = setTimeout(check, QUEUED_RECHECK_MS); return }
+    const remaining = submittedAt + startedAfter + timeoutMs - Date.now()
+    if (remaining > 0) timer = setTimeout(check, remaining)
+    else controller.abort(new DOMException('render timed out', 'TimeoutError'))
+  }
+  timer = setTimeout(check, timeoutMs)
+  return { signal: controller.signal, started, submittedAt, clear: () => { clearTimeout(timer) } }
+}
+
 function isAbort (err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')
 }
 
 export function createRenderPool (options: RenderPoolOptions): RenderPool {
-  const piscina = new Piscina<RenderTask, RenderOutcome>({
+  const piscina = new Piscina<PoolTask, RenderOutcome>({
     filename: workerFile(),
     name: 'default',
     minThreads: options.threads,
@@ -68,28 +92,30 @@ export function createRenderPool (options: RenderPoolOptions): RenderPool {
     async run (task: RenderTask, signal?: AbortSignal): Promise<RenderedImage> {
       if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
       signal?.throwIfAborted()
-      const timeout = AbortSignal.timeout(options.timeoutMs)
-      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+      const timeout = renderTimeout(options.timeoutMs)
+      const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal])
       pending++
       started++
       let outcome: RenderOutcome
       try {
-        outcome = await piscina.run(task, { signal: combined })
+        outcome = await piscina.run({ task, started: timeout.started, submittedAt: timeout.submittedAt }, { signal: combined })
       } catch (err) {
         if (signal?.aborted === true) throw signal.reason
-        if (timeout.aborted || isAbort(err)) {
+        if (timeout.signal.aborted || isAbort(err)) {
           throw new LivegateError('LG_ERR_RENDER_TIMEOUT', `the render took longer than ${options.timeoutMs} ms`, { limitMs: options.timeoutMs })
         }
         const message = err instanceof Error ? err.message : String(err)
-        if (message === 'Task queue is at limit' || (closed && /terminat|destroy|close/i.test(message))) {
-          throw new LivegateError('LG_ERR_RENDER_BUSY', `${piscina.queueSize} renders are waiting; try again shortly`, { retryAfterSeconds: 1 })
+        if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) {
+          throw new LivegateError('LG_ERR_RENDER_BUSY', `all ${options.threads} render workers are busy and ${piscina.queueSize} renders are waiting; try again shortly`, { retryAfterSeconds: 1 })
         }
+        if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
         if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
           throw new LivegateError('LG_ERR_RENDER_CRASHED', `the render ran out of memory (worker heap limit ${options.heapMb} MiB); reduce the data or the transforms`, { heapMb: options.heapMb })
         }
         throw new LivegateError('LG_ERR_RENDER_CRASHED', 'the render worker stopped unexpectedly', undefined, { cause: err })
       } finally {
         pending--
+        timeout.clear()
       }
       if (!outcome.ok) throw new LivegateError(outcome.code, outcome.detail, outcome.extra)
       return { bytes: Buffer.from(outcome.bytes.buffer, outcome.bytes.byteOffset, outcome.bytes.byteLength), width: outcome.width, height: outcome.height, warnings: outcome.warnings }

@@ -5,6 +5,14 @@
  */
 import { renderChart, type RenderOutcome, type RenderTask } from './render.js'
 
-export default async function renderInWorker (task: RenderTask): Promise<RenderOutcome> {
+export interface PoolTask {
+  task: RenderTask
+  /** Shared with the pool: the worker writes ms since `submittedAt` (at least 1) when it starts the render. */
+  started: Int32Array
+  submittedAt: number
+}
+
+export default async function renderInWorker ({ task, started, submittedAt }: PoolTask): Promise<RenderOutcome> {
+  Atomics.store(started, 0, Math.max(1, Date.now() - submittedAt))
   return await renderChart(task)
 }

@@ -106,8 +106,9 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
   }
   // The size is known once the dataflow ran (autosize, band steps) and must be checked before any pixel is allocated.
   const padding = view.padding() as { left: number, right: number, top: number, bottom: number }
-  const width = Math.ceil((view._viewWidth + padding.left + padding.right) * task.scale)
-  const height = Math.ceil((view._viewHeight + padding.top + padding.bottom) * task.scale)
+  // Truncated as a canvas truncates its size, so PNG and SVG report the same pixels.
+  const width = Math.floor((view._viewWidth + padding.left + padding.right) * task.scale)
+  const height = Math.floor((view._viewHeight + padding.top + padding.bottom) * task.scale)
   if (!(width * height <= task.maxPixels) || width > MAX_SIDE_PX || height > MAX_SIDE_PX) {
     view.finalize()
     return fail('LG_ERR_RENDER_TOO_MANY_PIXELS',

@@ -103,7 +103,8 @@ export function assertRowLimit (spec: SpecObject, maxRows: number): void {
 export function canonicalJson (value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (!isObject(v)) return v
-    const sorted: SpecObject = {}
+    // A null prototype keeps a `__proto__` key as data instead of re-parenting the object.
+    const sorted = Object.create(null) as SpecObject
     for (const key of Object.keys(v).sort()) sorted[key] = v[key]
     return sorted
   })
