@@ -41,7 +41,7 @@ export function startHeartbeat (sessions: () => Iterable<LiveSession>, options: 
       if (pingDue && !session.clientPaused) {
         if (!session.clientAlive) {
           session.log.info('client missed a ping; dropping it')
-          session.client.terminate()
+          session.drop(new LivegateError('LG_ERR_RELAY_PING_TIMEOUT', `client did not answer a ping within ${options.pingIntervalMs} ms`))
           continue
         }
         session.clientAlive = false

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
 import type { SessionHandle } from '../context.js'
 import {
-  CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NO_STATUS, field, parseFrame, sendableCloseCode, truncateCloseReason,
+  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NO_STATUS, field, parseFrame, sendableCloseCode, truncateCloseReason,
   type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
@@ -168,6 +168,21 @@ export class LiveSession implements SessionHandle, SessionIO {
     this.#interceptor.close()
   }
 
+  /** The client is gone without a close handshake (missed pings): tell the upstream why, then cut the client. */
+  drop (err: LivegateError): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#closeCode = CLOSE_ABNORMAL
+    const upstream = this.#upstream
+    if (upstream !== undefined) {
+      this.#detach(upstream)
+      if (this.#upstreamOpen) upstream.close(err.wsCode, truncateCloseReason(`${err.code}: ${err.detail}`))
+      else upstream.terminate()
+    }
+    this.#interceptor.close()
+    this.#client.terminate()
+  }
+
   sendUpstream (message: JsonObject): void {
     if (this.#closed) return
     this.#toUpstream(Buffer.from(JSON.stringify(message)), false)
@@ -289,8 +304,13 @@ export class LiveSession implements SessionHandle, SessionIO {
     const upstream = this.#upstream
     if (!wasClosed && upstream !== undefined) {
       this.#detach(upstream)
-      if (this.#upstreamOpen) upstream.close(sendableCloseCode(code), truncateCloseReason(reason.toString()))
-      else upstream.terminate()
+      // A client that vanished (1006) is "going away" to the upstream, not an internal error.
+      if (this.#upstreamOpen) {
+        if (code === CLOSE_ABNORMAL) upstream.close(CLOSE_GOING_AWAY, 'client connection lost')
+        else upstream.close(sendableCloseCode(code), truncateCloseReason(reason.toString()))
+      } else {
+        upstream.terminate()
+      }
     }
     if (!wasClosed) this.#interceptor.close()
     this.log.info({

@@ -287,3 +287,50 @@ t.test('with no key and no upstream URL, the built-in simulator is the upstream 
   await client.waitFor(hasKey('setupComplete'))
   client.ws.close()
 })
+
+t.test('pings clients, drops one that stops answering, and closes idle sessions', async (t) => {
+  const gw = await startGateway(t, { env: { LIVEGATE_PING_INTERVAL_MS: '100', LIVEGATE_IDLE_TIMEOUT_MS: '1000' } })
+  const alive = await connect(gw.wsUrl)
+  let pings = 0
+  alive.ws.on('ping', () => { pings++ })
+  alive.send(SETUP)
+  await alive.waitFor(hasKey('setupComplete'))
+  const closed = await alive.closed
+  t.ok(pings >= 3, `keepalive pings arrived (${pings})`)
+  t.equal(closed.code, 1001, 'an idle session is closed with 1001')
+  t.match(closed.reason, /^LG_ERR_RELAY_IDLE/)
+
+  const dead = await connect(gw.wsUrl)
+  dead.send(SETUP)
+  await dead.waitFor(hasKey('setupComplete'))
+  const conn = gw.sim.connections.at(-1)!
+  ;(dead.ws as unknown as { _socket: import('node:net').Socket })._socket.pause()
+  const upstreamClosed = await conn.closed
+  t.equal(upstreamClosed.code, 1001, 'the upstream of a client that stopped answering pings is closed')
+  t.match(upstreamClosed.reason, /^LG_ERR_RELAY_PING_TIMEOUT/)
+  t.equal(gw.app.livegate.sessions.size, 0, 'and its session is gone')
+})
+
+t.test('the upstream socket can be replaced while the client stays connected', async (t) => {
+  const { dialUpstream } = await import('../../src/live/upstream.js')
+  const gw = await startGateway(t)
+  const client = await connect(gw.wsUrl)
+  client.send(SETUP)
+  await client.waitFor(hasKey('setupComplete'))
+  const first = gw.sim.connections[0]!
+  const session = [...gw.app.livegate.sessions][0] as unknown as { attachUpstream (s: import('ws').WebSocket): void }
+  const dial = dialUpstream({ baseUrl: gw.sim.url, apiKey: SERVER_KEY, version: 'v1beta' }, { connectTimeoutMs: 2000, maxPayload: 1 << 20 })
+  const replacement = await dial.opened
+  replacement.send(JSON.stringify(SETUP))
+  session.attachUpstream(replacement)
+  first.close(1011, 'Deadline expired before operation could complete.')
+  await first.closed
+  const second = gw.sim.connections[1]!
+  second.send({ serverContent: { modelTurn: { parts: [{ text: 'from the new upstream' }] } } })
+  await client.waitFor((f) => textOf(f) === 'from the new upstream')
+  client.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'still here' }] }], turnComplete: true } })
+  const got = await second.waitFor((f) => f.kind === 'clientContent')
+  t.match(got.message, { clientContent: { turns: [{ parts: [{ text: 'still here' }] }] } })
+  t.equal(client.ws.readyState, client.ws.OPEN, 'the client never noticed the old upstream closing')
+  client.ws.close()
+})

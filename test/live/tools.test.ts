@@ -6,6 +6,8 @@ import { SEED_ALTAIR_JSON, SEED_PROMPTS, SEED_TOOLS, RENDER_ALTAIR_DECLARATION }
 import type { ReceivedFrame } from '../../src/simulator/types.js'
 
 const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+/** A deadline, not a speed target: the first render of a fresh pool loads vega in a new worker, slow on a busy CI box. */
+const RENDER_WAIT_MS = 60000
 const WEATHER = { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }
 
 function pngSize (bytes: Buffer): { width: number, height: number } {
@@ -52,10 +54,10 @@ t.test('the seed\'s plotting conversation: the chart renders on the server and t
   t.match(gw.logs.text(), /client declaration replaced by the server tool/)
 
   say(client, SEED_PROMPTS.films)
-  await client.waitFor(isTurnComplete, 10000)
+  await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
   const before = client.frames.length
   say(client, SEED_PROMPTS.plot)
-  await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), 20000)
+  await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), RENDER_WAIT_MS)
 
   const responses = toolResponses(conn.received)
   t.equal(responses.length, 1, 'exactly one toolResponse upstream')
@@ -101,7 +103,7 @@ t.test('one toolCall with a server and a client function: the client sees only i
   t.same(calls.map((c) => c.name), ['get_weather'], 'only the client\'s call')
   t.equal(callFrame.binary, true, 'rewritten frame keeps the upstream frame type')
   client.send({ toolResponse: { functionResponses: [{ id: calls[0]!.id, name: 'get_weather', response: { output: 'sunny' } }] } })
-  const turnEnd = await client.waitFor(isTurnComplete, 20000)
+  const turnEnd = await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
   t.ok(turnEnd)
   const answer = client.frames.map(textOf).join('')
   t.match(answer, /render_altair:\{"result":"ok"/, 'the model got the server result')
@@ -130,7 +132,7 @@ t.test('an invalid spec gets an error response the model can act on, and the nex
   const client = await openSeedSession(`${gw.wsUrl}&livegate_events=1`)
   const conn = gw.sim.connections[0]!
   say(client, 'broken chart')
-  await client.waitFor(isTurnComplete, 10000)
+  await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
   const [bad] = toolResponses(conn.received)
   t.match(bad?.response, { error: { code: 'LG_ERR_RENDER_BAD_JSON', message: String } }, 'a JSON error with its code')
   const run = toolRunOf(client.frames.find(isToolRun)!)
@@ -139,14 +141,14 @@ t.test('an invalid spec gets an error response the model can act on, and the nex
 
   const before = client.frames.length
   say(client, 'refused load')
-  await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), 10000)
+  await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), RENDER_WAIT_MS)
   const refused = toolResponses(conn.received)[1]
   t.match(refused?.response, { error: { code: 'LG_ERR_RENDER_LOAD_REFUSED' } })
   t.match(JSON.stringify(refused?.response), /values/, 'tells the model to inline its data')
 
   const mark = client.frames.length
   say(client, 'hello')
-  await client.waitFor((f) => client.frames.indexOf(f) >= mark && isTurnComplete(f), 10000)
+  await client.waitFor((f) => client.frames.indexOf(f) >= mark && isTurnComplete(f), RENDER_WAIT_MS)
   t.match(client.frames.slice(mark).map(textOf).join(''), /hello again/)
   client.ws.close()
 })
@@ -157,11 +159,11 @@ t.test('a client answering the server call\'s id itself is dropped: the model ge
   const client = await openSeedSession(`${gw.wsUrl}&livegate_events=1`)
   const conn = gw.sim.connections[0]!
   say(client, 'plot it')
-  const event = await client.waitFor(isToolRun, 10000)
+  const event = await client.waitFor(isToolRun, RENDER_WAIT_MS)
   const id = toolRunOf(event).id as string
   // A client that learnt the id from the event and answers it anyway, in snake case, like the seed handler.
   client.send({ tool_response: { function_responses: [{ id, name: 'render_altair', response: { result: { string_value: 'ok' } } }] } })
-  await client.waitFor(isTurnComplete, 10000)
+  await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
   await new Promise((resolve) => setTimeout(resolve, 100))
   t.equal(toolResponses(conn.received).filter((r) => r.id === id).length, 1, 'only the server\'s response reached the model')
   t.equal(conn.received.filter((f) => f.kind === 'toolResponse').length, 1)
@@ -178,9 +180,9 @@ t.test('a client that opted out with ?server_tools=none sees and answers the raw
     .flatMap((entry) => entry.functionDeclarations ?? [])
   t.equal(declared.find((d) => d.name === 'render_altair')?.description, RENDER_ALTAIR_DECLARATION.description, 'the client\'s own declaration went upstream')
   say(client, SEED_PROMPTS.plot)
-  const callFrame = await client.waitFor(hasKey('toolCall'), 10000)
+  const callFrame = await client.waitFor(hasKey('toolCall'), RENDER_WAIT_MS)
   t.match(callFrame.json, { toolCall: { functionCalls: [{ name: 'render_altair' }] } })
-  await client.waitFor(isTurnComplete, 10000)
+  await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
   t.match(toolResponses(conn.received)[0]?.response, { result: { string_value: 'ok' } }, 'the client\'s answer reached the model')
   t.notOk(client.frames.some(isToolRun), 'no server runs, no events')
   client.ws.close()
@@ -214,15 +216,15 @@ t.test('toolCallCancellation aborts a slow server render: no response for it, on
   const client = await openSeedSession(`${gw.wsUrl}&livegate_events=1`, [{ functionDeclarations: [WEATHER] }])
   const conn = gw.sim.connections[0]!
   say(client, 'slow chart please')
-  const callFrame = await client.waitFor(hasKey('toolCall'), 10000)
+  const callFrame = await client.waitFor(hasKey('toolCall'), RENDER_WAIT_MS)
   const clientId = (callFrame.json?.toolCall as { functionCalls: Array<{ id: string }> }).functionCalls[0]!.id
   say(client, 'stop') // barge in while the render runs
-  const cancel = await client.waitFor(hasKey('toolCallCancellation'), 10000)
+  const cancel = await client.waitFor(hasKey('toolCallCancellation'), RENDER_WAIT_MS)
   t.same(cancel.json?.toolCallCancellation, { ids: [clientId] }, 'only the client\'s id is forwarded')
-  const event = await client.waitFor((f) => isToolRun(f) && toolRunOf(f).status === 'cancelled', 30000)
+  const event = await client.waitFor((f) => isToolRun(f) && toolRunOf(f).status === 'cancelled', RENDER_WAIT_MS)
   t.equal(toolRunOf(event).name, 'render_altair')
   const afterCancel = client.frames.indexOf(cancel)
-  await client.waitFor((f) => client.frames.indexOf(f) > afterCancel + 1 && isTurnComplete(f), 10000)
+  await client.waitFor((f) => client.frames.indexOf(f) > afterCancel + 1 && isTurnComplete(f), RENDER_WAIT_MS)
   t.match(client.frames.slice(afterCancel).map(textOf).join(''), /ok, stopped/, 'the barge-in turn was answered')
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(toolResponses(conn.received).filter((r) => r.name === 'render_altair').length, 0, 'no response for the cancelled call')
@@ -266,7 +268,7 @@ t.test('NON_BLOCKING server tools answer with the configured scheduling', async 
     .flatMap((entry) => entry.functionDeclarations ?? [])
   t.equal(declared.find((d) => d.name === 'render_altair')?.behavior, 'NON_BLOCKING', 'declared NON_BLOCKING upstream')
   say(client, 'plot it')
-  const frame = await conn.waitFor((f) => f.kind === 'toolResponse', 20000)
+  const frame = await conn.waitFor((f) => f.kind === 'toolResponse', RENDER_WAIT_MS)
   t.match(frame.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: 'INTERRUPT', response: { result: 'ok' } }] } })
   client.ws.close()
 })
