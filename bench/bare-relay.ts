@@ -1,0 +1,93 @@
+/**
+ * @module bench/bare-relay
+ * The peer livegate is compared with: a bare `ws` relay that accepts a socket, dials the same upstream with the
+ * client's path and query, and pipes `(data, isBinary)` both ways without parsing anything. No auth, no setup
+ * rewrite, no tool interception, no backpressure, no logging: the floor a Node relay on `ws` can reach.
+ *
+ * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0]`; it prints
+ * `{"ready":{"port":N}}` once listening. Not a benchmark itself: bench/run.ts skips it.
+ */
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import WebSocket, { WebSocketServer } from 'ws'
+
+const BINARY = { binary: true } as const
+const TEXT = { binary: false } as const
+/** The same limit livegate applies by default (LIVEGATE_MAX_FRAME_BYTES, 8 MiB). */
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
+
+export interface BareRelayOptions {
+  /** `http://host:port` or `ws://host:port` of the upstream; the client's path and query are appended. */
+  upstreamUrl: string
+  host?: string
+  port?: number
+}
+
+export interface BareRelay {
+  readonly port: number
+  close (): Promise<void>
+}
+
+/** 1005/1006 cannot be sent in a close frame; anything outside the sendable ranges becomes 1011. */
+function sendable (code: number): number {
+  if (code === 1005) return 1000
+  if (code === 1006) return 1011
+  return (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999) ? code : 1011
+}
+
+export async function startBareRelay (options: BareRelayOptions): Promise<BareRelay> {
+  const base = options.upstreamUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
+  const wss = new WebSocketServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    perMessageDeflate: false,
+    maxPayload: MAX_PAYLOAD_BYTES,
+    clientTracking: true,
+  })
+  wss.on('connection', function relay (client, request) {
+    const upstream = new WebSocket(base + (request.url ?? '/'), { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES })
+    let pending: Array<{ data: Buffer, binary: boolean }> | undefined = []
+    client.on('message', (data: Buffer, isBinary: boolean) => {
+      if (pending !== undefined) pending.push({ data, binary: isBinary })
+      else upstream.send(data, isBinary ? BINARY : TEXT)
+    })
+    upstream.on('open', () => {
+      const queued = pending ?? []
+      pending = undefined
+      for (const frame of queued) upstream.send(frame.data, frame.binary ? BINARY : TEXT)
+    })
+    upstream.on('message', (data: Buffer, isBinary: boolean) => {
+      client.send(data, isBinary ? BINARY : TEXT)
+    })
+    client.on('close', (code: number, reason: Buffer) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.close(sendable(code), reason)
+      else upstream.terminate()
+    })
+    upstream.on('close', (code: number, reason: Buffer) => {
+      if (client.readyState === WebSocket.OPEN) client.close(sendable(code), reason)
+    })
+    client.on('error', () => {})
+    upstream.on('error', () => {})
+  })
+  await once(wss, 'listening')
+  return {
+    port: (wss.address() as AddressInfo).port,
+    async close () {
+      for (const socket of wss.clients) socket.terminate()
+      await new Promise<void>((resolve) => { wss.close(() => { resolve() }) })
+    },
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } })
+  if (values.upstream === undefined) {
+    process.stderr.write('usage: bare-relay.ts --upstream http://127.0.0.1:PORT [--port N]\n')
+    process.exit(2)
+  }
+  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port) })
+  process.stdout.write(`${JSON.stringify({ ready: { port: relay.port } })}\n`)
+  process.on('SIGTERM', () => { void relay.close().then(() => process.exit(0)) })
+}

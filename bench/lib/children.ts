@@ -1,0 +1,124 @@
+/**
+ * @module bench/lib/children
+ * Each server under test runs in its own process, so its CPU time and RSS can be read from `/proc` and it does not
+ * share an event loop with the load client. Children run through tsx with the GC hook preloaded; ours print one
+ * JSON line (`{"ready": {...}}`) when they listen, livegate is polled on `/healthz`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const GC_HOOK = fileURLToPath(new URL('./gc-hook.ts', import.meta.url))
+const READY_TIMEOUT_MS = 30_000
+/** Time given to a signalled full GC before memory is read. */
+const GC_SETTLE_MS = 500
+
+export interface Child {
+  readonly name: string
+  readonly pid: number
+  /** What the child reported when ready (our children), or `{ port }` (livegate). */
+  readonly info: Record<string, unknown>
+  /** Full GC in the child (see gc-hook.ts), then a pause for it to finish. */
+  collectGarbage (): Promise<void>
+  stop (): Promise<void>
+}
+
+function nodeArgs (script: string, args: readonly string[]): string[] {
+  return ['--expose-gc', '--import', 'tsx', '--import', GC_HOOK, script, ...args]
+}
+
+function wrap (name: string, proc: ChildProcess, info: Record<string, unknown>): Child {
+  const pid = proc.pid
+  if (pid === undefined) throw new Error(`${name}: no pid`)
+  return {
+    name,
+    pid,
+    info,
+    async collectGarbage () {
+      process.kill(pid, 'SIGUSR2')
+      await sleep(GC_SETTLE_MS)
+    },
+    async stop () {
+      if (proc.exitCode !== null || proc.signalCode !== null) return
+      const exited = once(proc, 'exit')
+      proc.kill('SIGTERM')
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+function exitError (name: string, proc: ChildProcess): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    proc.once('exit', (code, signal) => reject(new Error(`${name} exited early (code ${code}, signal ${signal})`)))
+    proc.once('error', reject)
+  })
+}
+
+/** A bench child entry (simulator-child.ts, bare-relay.ts) that prints `{"ready": {...}}` once listening. */
+export async function spawnReporting (name: string, script: string, args: readonly string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, nodeArgs(script, args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
+  const ready = new Promise<Record<string, unknown>>((resolve) => {
+    lines.on('line', (line) => {
+      if (!line.startsWith('{"ready"')) return
+      resolve((JSON.parse(line) as { ready: Record<string, unknown> }).ready)
+    })
+  })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      proc.kill('SIGKILL')
+      reject(new Error(`${name} not ready within ${READY_TIMEOUT_MS} ms`))
+    }, READY_TIMEOUT_MS)
+  })
+  try {
+    const info = await Promise.race([ready, exitError(name, proc), timeout])
+    return wrap(name, proc, info)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/**
+ * livegate exactly as `npm start` runs it (src/main.ts through tsx), with `env` on top of a clean environment. Its
+ * pino log goes to /dev/null: writing it is part of the cost measured, reading it is not.
+ */
+export async function spawnLivegate (env: Record<string, string>): Promise<Child> {
+  const port = await freePort()
+  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', LIVEGATE_HOST: '127.0.0.1', ...env, LIVEGATE_PORT: String(port) }
+  const proc = spawn(process.execPath, nodeArgs('src/main.ts', []), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+  const failed = exitError('livegate', proc)
+  failed.catch(() => {})
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  for (;;) {
+    if (proc.exitCode !== null) await failed
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+      await res.body?.cancel()
+      if (res.ok) break
+    } catch {}
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL')
+      throw new Error(`livegate not healthy within ${READY_TIMEOUT_MS} ms`)
+    }
+    await sleep(100)
+  }
+  return wrap('livegate', proc, { port })
+}

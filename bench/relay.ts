@@ -1,0 +1,262 @@
+/**
+ * @module bench/relay
+ * Issue 2's benchmark: audio frames through livegate versus straight to the simulator, with a bare `ws` relay as the
+ * peer, at 1, 100 and 500 concurrent sessions, all in one run. Each server runs in its own process; this process is
+ * the load client. Reports round-trip p50/p99 and the latency each relay adds over the direct baseline, CPU per
+ * relayed frame of each relay process, and RSS per idle session. Writes the "Relay" section of bench/RESULTS.md.
+ *
+ *   npm run bench -- relay [--sessions 1,100,500] [--duration 10] [--warmup 1] [--idle 500] [--no-write]
+ */
+import os from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
+import { audioSetup, closeSessions, openSessions } from './lib/live-client.js'
+import { cpuSeconds, machineLine, rssBytes } from './lib/proc-stats.js'
+import { writeSection } from './lib/results-md.js'
+import { fixed, ms, signedMs, summarize, table, type Summary } from './lib/stats.js'
+import { startTargets, type Target } from './lib/targets.js'
+
+const { values: args } = parseArgs({
+  options: {
+    sessions: { type: 'string', default: '1,100,500' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '1' },
+    idle: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
+    targets: { type: 'string', default: 'direct,bare,livegate' },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+const SESSION_COUNTS = args.sessions.split(',').map(Number)
+const DURATION_MS = Number(args.duration) * 1000
+const WARMUP_MS = Number(args.warmup) * 1000
+const IDLE_SESSIONS = Number(args.idle)
+/** Each (sessions, target) run is repeated this many times, the targets interleaved, and the samples pooled. */
+const ROUNDS = Number(args.rounds)
+const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'livegate'>
+const WARMUP_SESSIONS = 50
+const WARMUP_LOAD_MS = 3_000
+/** Targets from the issue: p99 added < 1 ms at 100 sessions, CPU/frame ≤ 1.2× bare, ≤ 64 KB per idle session. */
+const P99_ADDED_TARGET_MS = 1
+const CPU_RATIO_TARGET = 1.2
+const IDLE_KB_TARGET = 64
+
+interface LoadRow {
+  sessions: number
+  target: string
+  /** One per round, in order. */
+  rounds: AudioLoadResult[]
+  sent: number
+  received: number
+  lost: number
+  misrouted: number
+  rtt: Summary
+  lag: Summary
+  /** Load-client CPU over its wall time, pooled over the rounds (1 = one core). */
+  clientCpuShare: number
+  /** CPU of the target's process over the runs, per frame it relayed (µs); the simulator's own for the direct row. */
+  cpuUsPerFrame: number
+  simulatorCpuUsPerFrame: number
+  /** Mean 1-minute load average of the host at the start of each round (other work on the machine shows here). */
+  hostLoad: number
+}
+
+interface IdleRow { target: string, sessions: number, beforeBytes: number, afterBytes: number }
+
+interface RoundMeasure { load: AudioLoadResult, cpuS: number, simulatorCpuS: number, hostLoad: number }
+
+async function loadRound (target: Target, simulatorPid: number, sessions: number): Promise<RoundMeasure> {
+  const sockets = await openSessions(target.url, sessions, audioSetup())
+  await sleep(500)
+  const hostLoad = os.loadavg()[0] ?? NaN
+  const cpu0 = cpuSeconds(target.child.pid)
+  const sim0 = cpuSeconds(simulatorPid)
+  const load = await runAudioLoad(sockets, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
+  const cpuS = cpuSeconds(target.child.pid) - cpu0
+  const simulatorCpuS = cpuSeconds(simulatorPid) - sim0
+  await closeSessions(sockets)
+  await sleep(500)
+  process.stderr.write(`relay: ${sessions} sessions, ${target.name}: p50 ${ms(summarize(load.rtts).p50)} ms, ` +
+    `p99 ${ms(summarize(load.rtts).p99)} ms, ${fixed(cpuS * 1e6 / (load.sent + load.received), 1)} µs CPU/frame, ` +
+    `lost ${load.lost}, misrouted ${load.misrouted}, host load ${fixed(hostLoad, 1)}\n`)
+  return { load, cpuS, simulatorCpuS, hostLoad }
+}
+
+function pool (sessions: number, target: string, measures: readonly RoundMeasure[]): LoadRow {
+  const rounds = measures.map((m) => m.load)
+  const sum = (f: (r: AudioLoadResult) => number): number => rounds.reduce((acc, r) => acc + f(r), 0)
+  const concat = (f: (r: AudioLoadResult) => Float64Array): Float64Array => {
+    const out = new Float64Array(sum((r) => f(r).length))
+    let at = 0
+    for (const r of rounds) { out.set(f(r), at); at += f(r).length }
+    return out
+  }
+  // Each echoed frame crossed the relay twice (in and out).
+  const frames = sum((r) => r.sent + r.received)
+  return {
+    sessions,
+    target,
+    rounds,
+    sent: sum((r) => r.sent),
+    received: sum((r) => r.received),
+    lost: sum((r) => r.lost),
+    misrouted: sum((r) => r.misrouted),
+    rtt: summarize(concat((r) => r.rtts)),
+    lag: summarize(concat((r) => r.sendLag)),
+    clientCpuShare: sum((r) => r.clientCpuMs) / sum((r) => r.wallMs),
+    cpuUsPerFrame: measures.reduce((acc, m) => acc + m.cpuS, 0) * 1e6 / frames,
+    simulatorCpuUsPerFrame: measures.reduce((acc, m) => acc + m.simulatorCpuS, 0) * 1e6 / frames,
+    hostLoad: measures.reduce((acc, m) => acc + m.hostLoad, 0) / measures.length,
+  }
+}
+
+/** RSS growth of the target's process per idle session (after a full GC both times), past a small warm-up. */
+async function idleRun (target: Target, sessions: number): Promise<IdleRow> {
+  await closeSessions(await openSessions(target.url, 20, audioSetup()))
+  await sleep(500)
+  await target.child.collectGarbage()
+  const beforeBytes = rssBytes(target.child.pid)
+  const sockets = await openSessions(target.url, sessions, audioSetup())
+  await sleep(1000)
+  await target.child.collectGarbage()
+  const afterBytes = rssBytes(target.child.pid)
+  await closeSessions(sockets)
+  await sleep(500)
+  process.stderr.write(`relay: ${sessions} idle sessions, ${target.name}: +${fixed((afterBytes - beforeBytes) / sessions / 1024, 1)} KB/session\n`)
+  return { target: target.name, sessions, beforeBytes, afterBytes }
+}
+
+function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Date): string {
+  const loadRows = rows.map((row) => {
+    const direct = rows.find((r) => r.sessions === row.sessions && r.target === 'direct to simulator')
+    const bare = rows.find((r) => r.sessions === row.sessions && r.target === 'bare ws relay')
+    const isDirect = row === direct
+    const isRelay = !isDirect
+    return [
+      String(row.sessions),
+      row.target,
+      String(row.sent),
+      String(row.lost + row.misrouted),
+      ms(row.rtt.p50),
+      ms(row.rtt.p99),
+      isDirect || direct === undefined ? '—' : signedMs(row.rtt.p50 - direct.rtt.p50),
+      isDirect || direct === undefined ? '—' : signedMs(row.rtt.p99 - direct.rtt.p99),
+      isRelay ? fixed(row.cpuUsPerFrame, 1) : `(sim ${fixed(row.simulatorCpuUsPerFrame, 1)})`,
+      row.target === 'livegate' && bare !== undefined ? `${fixed(row.cpuUsPerFrame / bare.cpuUsPerFrame, 2)}×` : '—',
+      `${fixed(row.clientCpuShare * 100, 0)} %`,
+      ms(row.lag.p99),
+      fixed(row.hostLoad, 1),
+    ]
+  })
+  const idleRows = idle.map((row) => [
+    row.target,
+    String(row.sessions),
+    fixed(row.beforeBytes / 2 ** 20, 1),
+    fixed(row.afterBytes / 2 ** 20, 1),
+    fixed((row.afterBytes - row.beforeBytes) / row.sessions / 1024, 1),
+  ])
+
+  const at100 = (target: string): LoadRow | undefined => rows.find((r) => r.sessions === 100 && r.target === target)
+  const lg100 = at100('livegate')
+  const direct100 = at100('direct to simulator')
+  const bare100 = at100('bare ws relay')
+  const verdict = (ok: boolean): string => ok ? '**met**' : '**missed**'
+  const targets: string[] = []
+  if (lg100 !== undefined && direct100 !== undefined) {
+    const added = lg100.rtt.p99 - direct100.rtt.p99
+    const bareAdded = bare100 === undefined ? NaN : bare100.rtt.p99 - direct100.rtt.p99
+    targets.push(`- p99 added latency at 100 sessions < ${P99_ADDED_TARGET_MS} ms: livegate ${signedMs(added)} ms ` +
+      `(bare relay ${signedMs(bareAdded)} ms): ${verdict(added < P99_ADDED_TARGET_MS)}`)
+  }
+  const ratios = SESSION_COUNTS.map((n) => {
+    const lg = rows.find((r) => r.sessions === n && r.target === 'livegate')
+    const bare = rows.find((r) => r.sessions === n && r.target === 'bare ws relay')
+    return { n, ratio: lg !== undefined && bare !== undefined ? lg.cpuUsPerFrame / bare.cpuUsPerFrame : NaN }
+  })
+  targets.push(`- CPU per frame ≤ ${CPU_RATIO_TARGET}× the bare relay: ` +
+    ratios.map((r) => `${fixed(r.ratio, 2)}× at ${r.n}`).join(', ') + `: ${verdict(ratios.every((r) => r.ratio <= CPU_RATIO_TARGET))}`)
+  const lgIdle = idle.find((r) => r.target === 'livegate')
+  const bareIdle = idle.find((r) => r.target === 'bare ws relay')
+  if (lgIdle !== undefined) {
+    const kb = (lgIdle.afterBytes - lgIdle.beforeBytes) / lgIdle.sessions / 1024
+    const bareKb = bareIdle === undefined ? NaN : (bareIdle.afterBytes - bareIdle.beforeBytes) / bareIdle.sessions / 1024
+    targets.push(`- ≤ ${IDLE_KB_TARGET} KB RSS per idle session: livegate ${fixed(kb, 1)} KB (bare relay ${fixed(bareKb, 1)} KB): ${verdict(kb <= IDLE_KB_TARGET)}`)
+  }
+
+  return [
+    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
+    '',
+    `Command: \`npm run bench -- relay --sessions ${SESSION_COUNTS.join(',')} --duration ${DURATION_MS / 1000} ` +
+      `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS}\` (bench/relay.ts).`,
+    '',
+    'Method: three servers, each in its own process: the simulator in echo mode (`startSimulator({ echo: true })`), ' +
+      'the bare `ws` relay (bench/bare-relay.ts: pipes `(data, isBinary)` both ways, no parsing) and livegate ' +
+      '(`src/main.ts` as `npm start` runs it, default config, client tokens on, server tools on, pino at info to ' +
+      '/dev/null). The load client (this process) opens N sessions to each target in turn, sends `setup`, waits for ' +
+      '`setupComplete`, then sends 640-byte 16 kHz PCM chunks (base64 `realtimeInput.audio` text frames) at 50 ' +
+      `frames/s per session for ${DURATION_MS / 1000} s, phases spread evenly, open loop; ${ROUNDS} rounds with the ` +
+      'targets interleaved (direct, bare, livegate, direct, …), samples pooled. Each chunk carries a stamp ' +
+      '(session, sequence) that comes back in the echo; RTT is send → echo in the load client. The first ' +
+      `${WARMUP_MS / 1000} s of each round is left out of the percentiles, and before any round each target ran ` +
+      `${WARMUP_SESSIONS} sessions for ${WARMUP_LOAD_MS / 1000} s (JIT warm-up). "Added" is the relay's percentile minus the ` +
+      'direct run\'s at the same N in the same run. CPU/frame is utime+stime of the relay process ' +
+      '(`/proc/<pid>/stat`, all threads) over the run, divided by the frames it relayed (client→upstream plus ' +
+      'upstream→client); the direct row shows the simulator\'s own. Idle RSS: a full GC in the relay process ' +
+      '(SIGUSR2 hook preloaded with `--expose-gc`), VmRSS, open N sessions (setup done, then silent), wait 1 s, GC, ' +
+      'VmRSS again; the delta / N.',
+    '',
+    '### Audio round trip (20 ms chunks, 50 frames/s per session)',
+    '',
+    table(['sessions', 'target', 'frames sent', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p50 added ms', 'p99 added ms',
+      'CPU µs/frame', 'CPU vs bare', 'load-client CPU', 'send lag p99 ms', 'host load'], loadRows),
+    '',
+    '### RSS per idle session',
+    '',
+    table(['relay', 'idle sessions', 'RSS before MiB', 'RSS after MiB', 'KB per session'], idleRows),
+    '',
+    '### Targets (issue 2)',
+    '',
+    ...targets,
+    '',
+    '### Caveats',
+    '',
+    `- The machine has ${machineLine().split(', ')[1] ?? 'few cores'}: the load client, the simulator and the relay ` +
+      'share them, so at high session counts each RTT includes time waiting for a core (see the load-client CPU ' +
+      'column: near 100 % means the client itself is saturated and its send lag grows). Added latency compares runs ' +
+      'with the same contention, but it is an upper bound on what a relay adds on a machine of its own.',
+    '- The direct baseline has one process fewer on the CPUs than the relayed runs; part of the added latency is ' +
+      'that extra process competing for the same cores, for the bare relay and livegate alike.',
+    '- CPU time comes in 10 ms clock ticks; at 1 session (≈1,000 frames) the per-frame figure is coarse.',
+    '- Percentiles are exact (every sample kept); the one-session runs have ≈450 samples, so their p99 is a handful of frames.',
+  ].join('\n')
+}
+
+const started = new Date()
+const targets = await startTargets()
+const rows: LoadRow[] = []
+const idle: IdleRow[] = []
+try {
+  if (IDLE_SESSIONS > 0) {
+    for (const target of [targets.bare, targets.livegate]) if (target !== undefined) idle.push(await idleRun(target, IDLE_SESSIONS))
+  }
+  const chosen = TARGET_KEYS.map((key) => targets[key]).filter((t): t is Target => t !== undefined)
+  // JIT warm-up: every process on the path runs the hot code before anything is measured.
+  for (const target of chosen) {
+    const sockets = await openSessions(target.url, WARMUP_SESSIONS, audioSetup())
+    await runAudioLoad(sockets, { durationMs: WARMUP_LOAD_MS, warmupMs: 0 })
+    await closeSessions(sockets)
+  }
+  for (const sessions of SESSION_COUNTS) {
+    const measures = new Map<Target, RoundMeasure[]>(chosen.map((t) => [t, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of chosen) measures.get(target)?.push(await loadRound(target, targets.simulator.pid, sessions))
+    }
+    for (const target of chosen) rows.push(pool(sessions, target.name, measures.get(target) ?? []))
+  }
+} finally {
+  await targets.stop()
+}
+const body = report(rows, idle, started)
+if (!args['no-write']) writeSection('Relay', body)
+process.stdout.write(`${body}\n`)
