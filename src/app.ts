@@ -15,6 +15,7 @@ import liveRoutes from './live/route.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
 import { renderAltairTool } from './tools/render-altair.js'
+import { drawMapTool } from './tools/draw-map.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
@@ -57,7 +58,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
   await app.register(health)
-  const registry = createToolRegistry([renderAltairTool(context.charts, config.tools.behavior)], config.tools.enabled)
+  const registry = createToolRegistry([
+    renderAltairTool(context.charts, config.tools.behavior),
+    drawMapTool(context.maps, config.tools.behavior),
+  ], config.tools.enabled)
   await app.register(liveRoutes, {
     createInterceptor: createToolInterceptorFactory({
       registry,
