@@ -85,8 +85,12 @@ export function countInlineRows (spec: unknown): number {
 
 function sequenceLength (seq: SpecObject): number {
   const { start = 0, stop, step = 1 } = seq as { start?: unknown, stop?: unknown, step?: unknown }
-  // Signal-driven bounds are only known once the dataflow runs; the worker's heap limit and row check cover them.
-  if (typeof start !== 'number' || typeof stop !== 'number' || typeof step !== 'number' || step === 0) return 0
+  if (typeof start !== 'number' || typeof stop !== 'number' || typeof step !== 'number') {
+    // A signal-driven sequence is sized only once the dataflow runs, and one huge array filled by push() can abort the
+    // whole process despite the worker heap limit (nodejs/node#47224), so its size must be known up front.
+    throw new LivegateError('LG_ERR_RENDER_TOO_MANY_ROWS', 'sequence bounds must be plain numbers so the row limit can be checked before rendering')
+  }
+  if (step === 0) return 0
   const n = Math.ceil((stop - start) / step)
   return Number.isFinite(n) && n > 0 ? n : 0
 }

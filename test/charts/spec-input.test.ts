@@ -50,7 +50,7 @@ test('counts inline rows, datasets and sequence generators anywhere in the spec'
   t.equal(countInlineRows({ datasets: { a: [1, 2, 3], b: [4] }, layer: [{ data: { values: [1] } }] }), 5)
   t.equal(countInlineRows({ data: { sequence: { start: 0, stop: 1e7, as: 'x' } } }), 1e7)
   t.equal(countInlineRows({ data: [{ name: 's', transform: [{ type: 'sequence', start: 0, stop: 100, step: 2 }] }] }), 50)
-  t.equal(countInlineRows({ data: [{ transform: [{ type: 'sequence', start: 0, stop: { signal: 'n' } }] }] }), 0, 'signal bounds are left to the worker')
+  t.equal(codeOf(() => countInlineRows({ data: [{ transform: [{ type: 'sequence', start: 0, stop: { signal: 'n' } }] }] })), 'LG_ERR_RENDER_TOO_MANY_ROWS', 'signal bounds cannot be checked, so they are refused')
   t.equal(codeOf(() => assertRowLimit({ data: { sequence: { start: 0, stop: 1e7 } } }, 100000)), 'LG_ERR_RENDER_TOO_MANY_ROWS')
   t.equal(codeOf(() => assertRowLimit(spec, 2)), undefined)
 })

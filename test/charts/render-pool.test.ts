@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs'
+import t0, { test } from 'tap'
+import { createRenderPool, type RenderPool } from '../../src/charts/render-pool.js'
+import type { RenderTask } from '../../src/charts/render.js'
+import { themeConfig } from '../../src/charts/themes.js'
+import type { LivegateError } from '../../src/errors.js'
+
+const FIVE_FILMS = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
+const task = (spec: unknown, overrides: Partial<RenderTask> = {}): RenderTask => ({
+  kind: 'vega-lite', specJson: typeof spec === 'string' ? spec : JSON.stringify(spec), themeConfig: themeConfig('default'),
+  format: 'png', scale: 1, maxRows: 1e8, maxPixels: 4096 * 4096, urlAllowlist: [], ...overrides,
+})
+/** A catastrophic-backtracking regex: pure JS, so only the timeout (terminating the worker) stops it. */
+const SLOW = task({ data: { values: [{ s: `${'a'.repeat(40)}!` }] }, transform: [{ filter: 'test(/(a+)+$/, datum.s)' }], mark: 'point' })
+/**
+ * 50,000 rows (within the row limit) of a 100 kB string each: 5 GB of separate allocations, which the worker's heap
+ * limit stops cleanly. (One array grown by push() to 1e7 can abort the whole process instead, nodejs/node#47224, which
+ * is why a sequence's size is checked before any render: see spec-input.ts.)
+ */
+const HEAP_BOMB = task({ data: { sequence: { start: 0, stop: 50000, as: 'v' } }, transform: [{ calculate: "pad('', 100000 + datum.v, 'x')", as: 's' }], mark: 'tick', encoding: { x: { field: 'v', type: 'quantitative' } } }, { maxRows: 100_000 })
+
+async function failure (promise: Promise<unknown>): Promise<unknown> {
+  try { await promise } catch (err) { return err }
+  throw new Error('expected the render to fail')
+}
+
+// One worker, no queue, a short timeout: enough to see timeouts, aborts and a full pool.
+const small: RenderPool = createRenderPool({ threads: 1, queue: 0, timeoutMs: 1500, heapMb: 512 })
+t0.teardown(async () => { await small.close() })
+
+test('a render that runs past the timeout fails with LG_ERR_RENDER_TIMEOUT and the pool recovers', async (t) => {
+  await small.run(task(FIVE_FILMS)) // warm: the timeout counts from when the worker starts the task
+  const err = await failure(small.run(SLOW)) as LivegateError
+  t.equal(err.code, 'LG_ERR_RENDER_TIMEOUT')
+  t.equal(err.extra?.limitMs, 1500)
+  const ok = await small.run(task(FIVE_FILMS))
+  t.ok(ok.width > 0, 'the next render works')
+  t.equal(small.pending, 0)
+})
+
+test('aborting the caller\'s signal cancels the render with the signal\'s reason', async (t) => {
+  const controller = new AbortController()
+  const run = small.run(SLOW, controller.signal)
+  setTimeout(() => controller.abort(new Error('model cancelled the call')), 200)
+  const err = await failure(run) as Error
+  t.equal(err.message, 'model cancelled the call')
+  t.notOk('code' in err && String((err as LivegateError).code).startsWith('LG_ERR'), 'not reported as a render error')
+  const already = await failure(small.run(task(FIVE_FILMS), AbortSignal.abort(new Error('gone'))))
+  t.equal((already as Error).message, 'gone', 'an already aborted signal never reaches the pool')
+  t.ok((await small.run(task(FIVE_FILMS))).width > 0, 'the pool still renders')
+})
+
+test('with every worker busy and the queue full, run fails with LG_ERR_RENDER_BUSY and a retry hint', async (t) => {
+  const slow = small.run(SLOW).catch((err: unknown) => err)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const err = await failure(small.run(task(FIVE_FILMS))) as LivegateError
+  t.equal(err.code, 'LG_ERR_RENDER_BUSY')
+  t.equal(err.status, 503)
+  t.equal(err.extra?.retryAfterSeconds, 1)
+  t.equal(((await slow) as LivegateError).code, 'LG_ERR_RENDER_TIMEOUT')
+})
+
+test('a worker killed by its heap limit fails that render only; the process and the pool keep serving', async (t) => {
+  const pool = createRenderPool({ threads: 1, queue: 8, timeoutMs: 90_000, heapMb: 128 })
+  t.teardown(async () => { await pool.close() })
+  const err = await failure(pool.run(HEAP_BOMB)) as LivegateError
+  t.equal(err.code, 'LG_ERR_RENDER_CRASHED')
+  t.match(err.detail, /out of memory/)
+  const after = await pool.run(task(FIVE_FILMS))
+  t.ok(after.width > 500, 'a replacement worker renders the next chart')
+  t.ok(process.memoryUsage().heapUsed < 512 * 1024 * 1024, 'the main heap never held the bomb')
+})
