@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { InjectOptions } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogSink } from '../helpers/log-sink.js'
@@ -66,7 +67,7 @@ t.test('POST /v1/maps takes draw_map arguments and answers {id, url, ...}', asyn
 
 t.test('errors are problem+json naming the parameter, index and token', async (t) => {
   const { app } = await start(t)
-  const cases: Array<[string, { method: 'GET' | 'POST', url: string, payload?: unknown }, number, string, RegExp]> = [
+  const cases: Array<[string, InjectOptions & { method: 'GET' | 'POST', url: string }, number, string, RegExp]> = [
     ['bad colour', { method: 'GET', url: '/v1/maps/staticmap?markers=1,2&markers=color:reddish|3,4' }, 400, 'LG_ERR_MAP_INVALID_PARAM', /^markers\[1\]: unknown color 'reddish'/],
     ['zoom out of range', { method: 'GET', url: '/v1/maps/staticmap?center=0,0&zoom=30' }, 400, 'LG_ERR_MAP_INVALID_PARAM', /^zoom: invalid zoom '30'/],
     ['nothing to draw', { method: 'GET', url: '/v1/maps/staticmap' }, 400, 'LG_ERR_MAP_INVALID_PARAM', /^center: required/],

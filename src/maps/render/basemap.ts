@@ -10,6 +10,7 @@ import { feature, mesh } from 'topojson-client'
 import type { Topology, GeometryCollection } from 'topojson-specification'
 import type { SKRSContext2D } from 'canvas'
 import { project, TILE_SIZE } from '../mercator.js'
+import { lineTo, polygonTo } from './clip.js'
 
 export const WATER = '#aadaff'
 export const LAND = '#f2efe9'
@@ -113,14 +114,12 @@ function trace (ctx: SKRSContext2D, rings: readonly Ring[], win: Window, closed:
   const y1 = win.y0 + win.height / win.k
   const pad = 2 / win.k
   for (let shift = Math.floor(win.x0 / TILE_SIZE) * TILE_SIZE - TILE_SIZE; shift < x1 + TILE_SIZE; shift += TILE_SIZE) {
+    const affine = { dx: shift - win.x0, dy: -win.y0, k: win.k, width: win.width, height: win.height }
     for (const r of rings) {
       if (r.maxX + shift < win.x0 - pad || r.minX + shift > x1 + pad || r.maxY < win.y0 - pad || r.minY > y1 + pad) continue
-      const { xy } = r
-      ctx.moveTo((xy[0] as number + shift - win.x0) * win.k, (xy[1] as number - win.y0) * win.k)
-      for (let i = 2; i < xy.length; i += 2) {
-        ctx.lineTo((xy[i] as number + shift - win.x0) * win.k, (xy[i + 1] as number - win.y0) * win.k)
-      }
-      if (closed) ctx.closePath()
+      if (!closed) { lineTo(ctx, r.xy, affine); continue }
+      const inside = r.minX + shift >= win.x0 && r.maxX + shift <= x1 && r.minY >= win.y0 && r.maxY <= y1
+      polygonTo(ctx, r.xy, affine, inside)
     }
   }
 }
