@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const GC_HOOK = fileURLToPath(new URL('./gc-hook.ts', import.meta.url))
+const GC_HOOK = fileURLToPath(new URL('./gc-hook.mjs', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
 /** Time given to a signalled full GC before memory is read. */
 const GC_SETTLE_MS = 500
@@ -22,7 +22,7 @@ export interface Child {
   readonly pid: number
   /** What the child reported when ready (our children), or `{ port }` (livegate). */
   readonly info: Record<string, unknown>
-  /** Full GC in the child (see gc-hook.ts), then a pause for it to finish. */
+  /** Full GC in the child (see gc-hook.mjs), then a pause for it to finish. */
   collectGarbage (): Promise<void>
   stop (): Promise<void>
 }

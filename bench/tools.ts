@@ -1,0 +1,276 @@
+/**
+ * @module bench/tools
+ * Issue 4's benchmark (and issue 3's "relay p99 during renders"):
+ *
+ * 1. Tool turnaround: time from the simulator sending `toolCall{render_altair}` (the seed's five-film chart) to it
+ *    reading livegate's `toolResponse`, measured inside the simulator's script. Cold: every call has a new title,
+ *    so the chart is rendered; warm: the seed's own arguments again, a cache hit. The baseline is the render alone,
+ *    `app.livegate.charts.create()` on the same app with fresh titles, interleaved with the cold calls. The simulator,
+ *    livegate and the client share this process (one session, one call at a time).
+ * 2. Relay frame p99 during renders: livegate and the simulator in their own processes; N audio echo sessions
+ *    through livegate (as in bench/relay.ts) while K other sessions keep K cold renders in flight, for K = 0 (idle),
+ *    4 and 20, interleaved over rounds.
+ *
+ * Writes the "Tools" section of bench/RESULTS.md.
+ *
+ *   npm run bench -- tools [--cold 30] [--warm 200] [--audio 100] [--renders 0,4,20] [--duration 10] [--warmup 1]
+ *                          [--rounds 2] [--no-write]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { startSimulator } from '../src/simulator/index.js'
+import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
+import { audioSetup, closeSessions, liveUrl, openSession, openSessions, textSetup } from './lib/live-client.js'
+import { cpuSecondsFromStat, machineLine } from './lib/proc-stats.js'
+import { renderArgs, renderScript, type Turnaround } from './lib/render-script.js'
+import { startRenderLoad, textTurn } from './lib/render-sessions.js'
+import { writeSection } from './lib/results-md.js'
+import { fixed, ms, summarize, table, type Summary } from './lib/stats.js'
+import { CLIENT_TOKEN, SERVER_KEY, startTargets } from './lib/targets.js'
+
+const { values: args } = parseArgs({
+  options: {
+    cold: { type: 'string', default: '30' },
+    warm: { type: 'string', default: '200' },
+    audio: { type: 'string', default: '100' },
+    renders: { type: 'string', default: '0,4,20' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '2' },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+const COLD_RUNS = Number(args.cold)
+const WARM_RUNS = Number(args.warm)
+const AUDIO_SESSIONS = Number(args.audio)
+const RENDER_COUNTS = args.renders.split(',').map(Number)
+const DURATION_MS = Number(args.duration) * 1000
+const WARMUP_MS = Number(args.warmup) * 1000
+const ROUNDS = Number(args.rounds)
+/** Targets: issue 4 (turnaround), issue 3 (relay p99 during 4 renders within 10 % of idle). */
+const WARM_TARGET_MS = 5
+const COLD_OVER_RENDER_TARGET_MS = 5
+const P99_DURING_RENDERS_TARGET = 0.10
+const RUN_ID = Date.now().toString(36)
+
+interface TurnaroundResult { cold: Summary, render: Summary, warm: Summary, warmDirect: Summary }
+
+async function measureTurnaround (): Promise<TurnaroundResult> {
+  let pending: ((t: Turnaround) => void) | undefined
+  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, chunkDelayMs: 0, script: renderScript((t) => { pending?.(t) }) })
+  const storeDir = mkdtempSync(join(os.tmpdir(), 'livegate-bench-tools-'))
+  const app = await buildApp(loadConfig({
+    GEMINI_API_KEY: SERVER_KEY,
+    LIVEGATE_UPSTREAM_URL: simulator.url,
+    LIVEGATE_CLIENT_TOKENS: CLIENT_TOKEN,
+    LIVEGATE_STORE: `fs:${storeDir}`,
+  }), { logStream: { write () {} } })
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : 0
+    const ws = await openSession(liveUrl(`http://127.0.0.1:${port}`, CLIENT_TOKEN), textSetup())
+    const charts = app.livegate.charts
+
+    async function toolTurn (tag: string): Promise<number> {
+      const measured = new Promise<Turnaround>((resolve) => { pending = resolve })
+      await textTurn(ws, `render ${tag}`)
+      const t = await measured
+      pending = undefined
+      if (!('image' in t.response)) throw new Error(`render_altair answered ${JSON.stringify(t.response).slice(0, 300)}`)
+      return t.ms
+    }
+    async function directRender (tag: string): Promise<{ ms: number, cached: boolean }> {
+      const { altair_json: spec, theme } = renderArgs(tag) as { altair_json: string, theme: string }
+      const started = performance.now()
+      const chart = await charts.create({ spec, theme, format: 'png' })
+      return { ms: performance.now() - started, cached: chart.cached }
+    }
+
+    // Start the render workers and warm both paths before timing anything.
+    for (let i = 0; i < 4; i++) await directRender(`${RUN_ID}-prime-${i}`)
+    for (let i = 0; i < 4; i++) await toolTurn(`${RUN_ID}-prime-tool-${i}`)
+
+    const cold: number[] = []
+    const render: number[] = []
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const direct = await directRender(`${RUN_ID}-direct-${i}`)
+      if (direct.cached) throw new Error('the baseline render was a cache hit')
+      render.push(direct.ms)
+      cold.push(await toolTurn(`${RUN_ID}-cold-${i}`))
+    }
+    await toolTurn('seed')
+    const warm: number[] = []
+    const warmDirect: number[] = []
+    for (let i = 0; i < WARM_RUNS; i++) {
+      warm.push(await toolTurn('seed'))
+      const direct = await directRender('seed')
+      if (!direct.cached) throw new Error('the warm baseline rendered')
+      warmDirect.push(direct.ms)
+    }
+    await closeSessions([ws])
+    process.stderr.write(`tools: cold p50 ${ms(summarize(cold).p50)} ms, render p50 ${ms(summarize(render).p50)} ms, ` +
+      `warm p50 ${ms(summarize(warm).p50)} ms\n`)
+    return { cold: summarize(cold), render: summarize(render), warm: summarize(warm), warmDirect: summarize(warmDirect) }
+  } finally {
+    await app.close()
+    await simulator.close()
+    rmSync(storeDir, { recursive: true, force: true })
+  }
+}
+
+interface RenderRow {
+  renders: number
+  rtt: Summary
+  sent: number
+  lost: number
+  rendersDone: number
+  renderTurn: Summary
+  /** livegate's CPU (all threads, render workers included) over the runs, in cores. */
+  livegateCores: number
+  hostLoad: number
+}
+
+async function measureUnderRenders (): Promise<RenderRow[]> {
+  const storeDir = mkdtempSync(join(os.tmpdir(), 'livegate-bench-tools-'))
+  const targets = await startTargets({ bare: false, livegateEnv: { LIVEGATE_STORE: `fs:${storeDir}` } })
+  const url = targets.livegate.url
+  const pid = targets.livegate.child.pid
+  const measures = new Map<number, Array<{ load: AudioLoadResult, turns: number[], cpuS: number, wallS: number, hostLoad: number }>>(
+    RENDER_COUNTS.map((k) => [k, []]))
+  try {
+    // Warm-up: the relay path and the render workers.
+    const warmAudio = await openSessions(url, 50, audioSetup())
+    const warmRender = await openSessions(url, 2, textSetup())
+    const warmLoad = startRenderLoad(warmRender, `${RUN_ID}-warm`)
+    await runAudioLoad(warmAudio, { durationMs: 3_000, warmupMs: 0 })
+    await warmLoad.stop()
+    await closeSessions([...warmAudio, ...warmRender])
+
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const k of RENDER_COUNTS) {
+        const audio = await openSessions(url, AUDIO_SESSIONS, audioSetup())
+        const renderSockets = k > 0 ? await openSessions(url, k, textSetup()) : []
+        const renders = startRenderLoad(renderSockets, `${RUN_ID}-r${round}-k${k}`)
+        await sleep(500)
+        const hostLoad = os.loadavg()[0] ?? NaN
+        const cpu0 = cpuSecondsFromStat(pid)
+        const wall0 = performance.now()
+        const load = await runAudioLoad(audio, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
+        const cpuS = cpuSecondsFromStat(pid) - cpu0
+        const wallS = (performance.now() - wall0) / 1000
+        const turns = await renders.stop()
+        await closeSessions([...audio, ...renderSockets])
+        await sleep(500)
+        measures.get(k)?.push({ load, turns, cpuS, wallS, hostLoad })
+        process.stderr.write(`tools: ${k} renders at once: audio p99 ${ms(summarize(load.rtts).p99)} ms, ${turns.length} renders, ` +
+          `host load ${fixed(hostLoad, 1)}\n`)
+      }
+    }
+  } finally {
+    await targets.stop()
+    rmSync(storeDir, { recursive: true, force: true })
+  }
+  return RENDER_COUNTS.map((k) => {
+    const m = measures.get(k) ?? []
+    const rtts = Float64Array.from(m.flatMap((x) => Array.from(x.load.rtts)))
+    const turns = m.flatMap((x) => x.turns)
+    return {
+      renders: k,
+      rtt: summarize(rtts),
+      sent: m.reduce((a, x) => a + x.load.sent, 0),
+      lost: m.reduce((a, x) => a + x.load.lost + x.load.misrouted, 0),
+      rendersDone: turns.length,
+      renderTurn: summarize(turns),
+      livegateCores: m.reduce((a, x) => a + x.cpuS, 0) / m.reduce((a, x) => a + x.wallS, 0),
+      hostLoad: m.reduce((a, x) => a + x.hostLoad, 0) / Math.max(1, m.length),
+    }
+  })
+}
+
+function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date): string {
+  const verdict = (ok: boolean): string => ok ? '**met**' : '**missed**'
+  const idle = rows.find((r) => r.renders === 0)
+  const four = rows.find((r) => r.renders === 4)
+  const coldOver = t.cold.p50 - t.render.p50
+  const targets = [
+    `- Warm-cache turnaround ≤ ${WARM_TARGET_MS} ms: p50 ${ms(t.warm.p50)} ms, p99 ${ms(t.warm.p99)} ms: ${verdict(t.warm.p99 <= WARM_TARGET_MS)} (judged on p99)`,
+    `- Cold turnaround ≤ render time + ${COLD_OVER_RENDER_TARGET_MS} ms: p50 ${ms(t.cold.p50)} ms vs render p50 ${ms(t.render.p50)} ms ` +
+      `(+${ms(coldOver)} ms): ${verdict(coldOver <= COLD_OVER_RENDER_TARGET_MS)} (judged on medians)`,
+  ]
+  if (idle !== undefined && four !== undefined) {
+    const rise = four.rtt.p99 / idle.rtt.p99 - 1
+    targets.push(`- Relay p99 with 4 renders at once within ${P99_DURING_RENDERS_TARGET * 100} % of idle (issue 3): ` +
+      `${ms(four.rtt.p99)} ms vs ${ms(idle.rtt.p99)} ms (${rise >= 0 ? '+' : ''}${fixed(rise * 100, 0)} %): ${verdict(rise <= P99_DURING_RENDERS_TARGET)}`)
+  }
+  const renderRows = rows.map((r) => [
+    String(r.renders),
+    String(AUDIO_SESSIONS),
+    String(r.sent),
+    String(r.lost),
+    ms(r.rtt.p50),
+    ms(r.rtt.p99),
+    idle === undefined || r === idle ? '—' : `${r.rtt.p99 >= idle.rtt.p99 ? '+' : ''}${fixed((r.rtt.p99 / idle.rtt.p99 - 1) * 100, 0)} %`,
+    String(r.rendersDone),
+    r.rendersDone === 0 ? '—' : ms(r.renderTurn.p50),
+    fixed(r.livegateCores, 2),
+    fixed(r.hostLoad, 1),
+  ])
+  return [
+    `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
+    '',
+    `Command: \`npm run bench -- tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
+      `--renders ${RENDER_COUNTS.join(',')} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS}\` (bench/tools.ts).`,
+    '',
+    '### Tool turnaround: upstream `toolCall` → `toolResponse` upstream (five-film chart, one call at a time)',
+    '',
+    'Measured in the simulator (bench/lib/render-script.ts): from just before it sends `toolCall{render_altair}` to ' +
+      'just after it has read livegate\'s `toolResponse` for that id. Simulator, livegate (`buildApp`, default ' +
+      'config, fs store in a fresh temp dir) and the client share one process. Cold calls carry a new chart title ' +
+      'each (a cache miss); the baseline is `app.livegate.charts.create()` on the same app, fresh titles, ' +
+      'interleaved with the cold calls; warm calls repeat the seed\'s own arguments (a cache hit).',
+    '',
+    table(['case', 'runs', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [
+      ['cold: tool turnaround', String(t.cold.n), ms(t.cold.p50), ms(t.cold.p90), ms(t.cold.p99), ms(t.cold.max)],
+      ['cold: render alone (`charts.create`)', String(t.render.n), ms(t.render.p50), ms(t.render.p90), ms(t.render.p99), ms(t.render.max)],
+      ['warm: tool turnaround', String(t.warm.n), ms(t.warm.p50), ms(t.warm.p90), ms(t.warm.p99), ms(t.warm.max)],
+      ['warm: `charts.create` cache hit alone', String(t.warmDirect.n), ms(t.warmDirect.p50), ms(t.warmDirect.p90), ms(t.warmDirect.p99), ms(t.warmDirect.max)],
+    ]),
+    '',
+    '### Relay frame round trip while renders run',
+    '',
+    `livegate (\`src/main.ts\`, default config: ${os.availableParallelism() > 4 ? 4 : os.availableParallelism()} render threads here) and the simulator ` +
+      `(echo mode plus the render script) in their own processes; ${AUDIO_SESSIONS} audio sessions at 50 frames/s through livegate ` +
+      `(bench/lib/audio-load.ts, as in the Relay section) for ${DURATION_MS / 1000} s per round while K other sessions each ` +
+      'keep one cold render in flight (ask, wait for `turnComplete`, ask again with a new title). ' +
+      `${ROUNDS} rounds, K interleaved, samples pooled; the first ${WARMUP_MS / 1000} s of each round left out.`,
+    '',
+    table(['renders at once (K)', 'audio sessions', 'frames', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p99 vs idle',
+      'renders done', 'render turn p50 ms', 'livegate CPU (cores)', 'host load'], renderRows),
+    '',
+    '### Targets (issues 4 and 3)',
+    '',
+    ...targets,
+    '',
+    '### Caveats',
+    '',
+    `- ${machineLine().split(', ')[1] ?? 'Few cores'}: render workers, livegate's relay thread, the simulator and the ` +
+      'load client all share them. A render that occupies a core takes it from the relay and the load client alike, ' +
+      'so the "during renders" rows measure CPU contention on this machine as much as event-loop blocking in livegate.',
+    '- The render turn (last table) is the client\'s view: its text turn from `render <tag>` to `turnComplete`, which ' +
+      'includes the simulator\'s scripted reply after the tool response.',
+  ].join('\n')
+}
+
+const started = new Date()
+const turnaround = await measureTurnaround()
+const rows = await measureUnderRenders()
+const body = report(turnaround, rows, started)
+if (!args['no-write']) writeSection('Tools', body)
+process.stdout.write(`${body}\n`)
