@@ -9,6 +9,8 @@ import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type A
 export interface MemoryStoreOptions {
   maxBytes: number
   ttlSeconds: number
+  /** Monotonic clock in ms for TTLs (tests inject one); default performance. */
+  clock?: { now (): number }
 }
 
 /** Per-entry bookkeeping (key, metadata, map slot) counted against the cap, so many tiny entries stay bounded too. */
@@ -28,6 +30,7 @@ export class MemoryStore implements ArtifactStore {
         sizeCalculation: (a) => a.bytes.byteLength + ENTRY_OVERHEAD_BYTES,
         ttl: this.#ttlMs,
         ttlAutopurge: false,
+        ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
       })
   }
 
@@ -44,7 +47,7 @@ export class MemoryStore implements ArtifactStore {
     const age = Date.now() - artifact.meta.created
     const ttl = this.#ttlMs - age
     if (ttl <= 0) return
-    this.#cache.set(artifact.meta.key, artifact, { ttl, start: Date.now() })
+    this.#cache.set(artifact.meta.key, artifact, { ttl })
   }
 
   async get (key: string): Promise<Artifact | undefined> {
