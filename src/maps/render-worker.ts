@@ -7,8 +7,9 @@
 import { createCanvas, Image } from 'canvas'
 import { gazetteer, type Place } from './geocode.js'
 import { drawBasemap } from './render/basemap.js'
-import { drawOverlays } from './render/overlays.js'
-import { project } from './mercator.js'
+import { drawOverlays, PIN_SIZES } from './render/overlays.js'
+import { drawPlaces, type Box } from './render/places.js'
+import { pixelOf, project } from './mercator.js'
 import type { MapScene } from './types.js'
 
 export interface PlacedTile {
@@ -50,6 +51,18 @@ async function decode (bytes: Uint8Array): Promise<Image | undefined> {
   return await loaded ? img : undefined
 }
 
+/** Where pins will stand, so place names keep clear of them (and of the banner and attribution). */
+function pinBoxes (scene: MapScene): Box[] {
+  const boxes: Box[] = scene.pins.map((pin) => {
+    const at = pixelOf(pin, scene)
+    const { w, h } = PIN_SIZES[pin.size]
+    return { x0: at.x - w / 2 - 1, y0: at.y - h - 1, x1: at.x + w / 2 + 1, y1: at.y + 1 }
+  })
+  boxes.push({ x0: scene.width - 200, y0: scene.height - 16, x1: scene.width, y1: scene.height })
+  if (scene.banner !== undefined) boxes.push({ x0: 0, y0: 0, x1: scene.width, y1: 22 })
+  return boxes
+}
+
 export async function render (task: RenderTask): Promise<RenderOutput> {
   const { scene, base } = task
   const canvas = createCanvas(scene.width * scene.scale, scene.height * scene.scale)
@@ -59,7 +72,9 @@ export async function render (task: RenderTask): Promise<RenderOutput> {
   if (base.kind === 'offline') {
     const c = project(scene.center)
     const k = 2 ** scene.zoom
-    drawBasemap(ctx, { x0: c.x - scene.width / 2 / k, y0: c.y - scene.height / 2 / k, k, width: scene.width, height: scene.height }, scene.zoom)
+    const win = { x0: c.x - scene.width / 2 / k, y0: c.y - scene.height / 2 / k, k, width: scene.width, height: scene.height }
+    drawBasemap(ctx, win, scene.zoom)
+    drawPlaces(ctx, win, scene.zoom, pinBoxes(scene))
   } else {
     ctx.fillStyle = '#e5e3df'
     ctx.fillRect(0, 0, scene.width, scene.height)

@@ -144,3 +144,17 @@ t.test('a cancelled call rejects with LG_ERR_MAP_ABORTED', async (t) => {
   controller.abort()
   await t.rejects(maps.create({ args: { center: '1,1', zoom: 3 } }, { signal: controller.signal }), { code: 'LG_ERR_MAP_ABORTED' })
 })
+
+t.test('place names from the gazetteer: a dot and a label at Paris, none under a pin', async (t) => {
+  const paris = { lat: 48.85341, lng: 2.3488 }
+  const bare = await maps.create({ args: { center: '48,5', zoom: 5 } })
+  const px = await image(bare)
+  const dot = pixelOf(paris, view(bare))
+  t.ok(near(px.at(dot.x, dot.y), [85, 85, 85], 20), `dot at Paris: ${px.at(dot.x, dot.y).join(',')}`)
+  let dark = 0
+  for (let x = dot.x + 6; x < dot.x + 40; x++) if (px.at(x, dot.y)[0] < 120) dark++
+  t.ok(dark > 3, `label text right of the dot (${dark} dark pixels)`)
+  const pinned = await maps.create({ args: { center: '48,5', zoom: 5, markers: ['color:white|48.85341,2.3488'] } })
+  const head = headPoint(pixelOf(paris, view(pinned)), 'normal')
+  t.ok(near((await image(pinned)).at(head.x, head.y), [255, 255, 255], 8), 'the pin covers the place, no label over it')
+})
