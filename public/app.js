@@ -30,7 +30,7 @@ const micButton = /** @type {HTMLButtonElement} */ ($('mic'))
 /** @type {Array<{ name: string, t: number } & Record<string, unknown>>} */
 const marks = []
 const mark = (/** @type {string} */ name, /** @type {Record<string, unknown>} */ detail = {}) => {
-  marks.push({ name, t: performance.now(), ...detail })
+  marks.push({ ...detail, name, t: performance.now() })
 }
 
 const client = new LiveClient()

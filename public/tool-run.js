@@ -110,7 +110,7 @@ export function toolRunFigure (run, mark) {
   const figure = document.createElement('figure')
   figure.className = 'tool-run'
   figure.dataset.id = run.id
-  mark('tool-run', { id: run.id, name: run.name, status: run.status })
+  mark('tool-run', { id: run.id, tool: run.name, status: run.status, durationMs: run.durationMs })
   updateToolRunFigure(figure, run, mark)
   return figure
 }
@@ -191,13 +191,13 @@ function newImage (src, artifact, run, mark) {
   }
   img.dataset.src = src
   img.addEventListener('load', () => {
-    mark('image-loaded', { id: run.id, name: run.name })
+    mark('image-loaded', { id: run.id, tool: run.name })
     // Painted = decoded and through the next frame: what the bench times from Enter.
-    img.decode().catch(() => {}).then(() => requestAnimationFrame(() => mark('image-painted', { id: run.id, name: run.name })))
+    img.decode().catch(() => {}).then(() => requestAnimationFrame(() => mark('image-painted', { id: run.id, tool: run.name })))
   }, { once: true })
   img.addEventListener('error', () => {
     img.closest('figure')?.setAttribute('data-image', 'failed')
-    mark('image-failed', { id: run.id, name: run.name })
+    mark('image-failed', { id: run.id, tool: run.name })
   }, { once: true })
   img.src = src
   return img
