@@ -88,7 +88,7 @@ export function createMapService (options: MapServiceOptions): MapService {
   const ownPool = options.pool === undefined
   const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb })
   const provider = pickProvider(config, store, pool)
-  const inflight = new Map<string, Promise<MapResult>>()
+  const inflight = new Map<string, Shared>()
 
   async function cachedResult (id: string): Promise<MapResult | undefined> {
     const [meta, png] = await Promise.all([store.get(`${id}.json`), store.head(`${id}.png`)])
@@ -115,6 +115,45 @@ export function createMapService (options: MapServiceOptions): MapService {
     return result
   }
 
+  /**
+   * Callers of the same map share one draw. It is cancelled only when every caller waiting on it has gone, so one
+   * impatient client cannot fail the others.
+   */
+  async function shared (req: MapRequest, id: string, signal: AbortSignal | undefined): Promise<MapResult> {
+    let entry = inflight.get(id)
+    const joined = entry !== undefined
+    if (entry === undefined) {
+      const controller = new AbortController()
+      const created: Shared = { promise: draw(req, id, controller.signal), controller, waiters: 0 }
+      created.promise.catch(() => {}).finally(() => inflight.delete(id))
+      inflight.set(id, created)
+      entry = created
+    }
+    const current = entry
+    const mark = (r: MapResult): MapResult => joined ? { ...r, cached: true } : r
+    current.waiters++
+    if (signal === undefined) return mark(await current.promise.finally(() => { current.waiters-- }))
+    let onAbort = (): void => {}
+    const cancelled = new Promise<undefined>((resolve) => { onAbort = () => { resolve(undefined) } })
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    try {
+      const result = await Promise.race([current.promise, cancelled])
+      if (result === undefined) {
+        if (current.waiters === 1) {
+          // Nobody else is waiting: stop the draw, and let a later caller start afresh rather than join a dead one.
+          current.controller.abort()
+          if (inflight.get(id) === current) inflight.delete(id)
+        }
+        throw new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled before it was drawn')
+      }
+      return mark(result)
+    } finally {
+      current.waiters--
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+
   return {
     provider: provider.name,
     async create (input, opts = {}) {
@@ -122,15 +161,12 @@ export function createMapService (options: MapServiceOptions): MapService {
       const id = mapId(req, provider)
       const hit = await cachedResult(id)
       if (hit !== undefined) return hit
-      let pending = inflight.get(id)
-      if (pending === undefined) {
-        pending = draw(req, id, opts.signal).finally(() => inflight.delete(id))
-        inflight.set(id, pending)
-      }
-      return await pending
+      return await shared(req, id, opts.signal)
     },
     async close () {
       if (ownPool) await pool.close()
     },
   }
 }
+
+interface Shared { readonly promise: Promise<MapResult>, readonly controller: AbortController, waiters: number }
