@@ -3,6 +3,7 @@
  * The conversation view: the user's and the model's turns as they stream in, transcriptions, notices, and each
  * server tool run as its image. Text is only ever set with `textContent`: model output is untrusted.
  */
+import { markdownNodes } from './markdown.js'
 import { toolRunFigure, updateToolRunFigure } from './tool-run.js'
 
 /** Within this distance of the bottom the view keeps following new output. */
@@ -138,6 +139,9 @@ export class Conversation {
     const turn = this.modelTurn
     if (turn === undefined) return
     if (turn.dataset.state === 'streaming') turn.dataset.state = 'complete'
+    // Formatted once, at the end: while aria-busy was set, screen readers held the streamed text back, so the
+    // finished turn is announced once instead of each delta (and each re-render) on its own.
+    for (const part of turn.querySelectorAll(':scope > .text')) part.replaceChildren(...markdownNodes(part.textContent ?? ''))
     turn.removeAttribute('aria-busy')
     this.modelTurn = undefined
   }

@@ -54,7 +54,8 @@ t.test('types the seed prompts: streamed text answer, then the chart image serve
   const answer = await ask(page, SEED_PROMPTS.films)
   t.match(await page.locator('#conversation li.turn.user').first().innerText(), SEED_PROMPTS.films, 'the typed turn is shown')
   t.match(answer, /Dune: Part Two/)
-  t.match(answer, /Sicario\*\* \(2015\): 121 minutes/, 'the whole streamed answer arrived in one turn')
+  t.match(answer, /• Sicario \(2015\): 121 minutes/, 'the whole streamed answer arrived in one turn, its Markdown list formatted')
+  t.equal(await page.locator('#conversation li.turn.model strong').first().innerText(), 'Dune: Part Two', '**bold** is bold, not asterisks')
 
   const plotted = await ask(page, SEED_PROMPTS.plot)
   t.match(plotted, /line chart/, 'the model\'s words after the tool run are in the same turn')
@@ -161,6 +162,21 @@ t.test('the microphone streams 16 kHz 16-bit PCM from the AudioWorklet, and the 
   t.pass('stopping the microphone sends audioStreamEnd')
   const mic2 = await page.evaluate(() => (globalThis as unknown as PageGlobals).livegate.mic)
   t.equal(mic2.active, false)
+  t.same(errors, [])
+})
+
+t.test('model text is shown as text, never parsed as HTML', async (t) => {
+  const evil = 'Try <img src=x onerror="globalThis.pwned=1"> and **<b>bold</b>** and `<script>globalThis.pwned=2</script>`'
+  const gw = await startGateway(t, { sim: { script: { rules: [{ match: /html/i, reply: [{ say: evil }] }] } } })
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await waitReady(page)
+  const text = await ask(page, 'Say some HTML')
+  t.match(text, 'Try <img src=x onerror="globalThis.pwned=1"> and <b>bold</b> and <script>', 'the markup is visible as typed')
+  const turn = page.locator('#conversation li.turn.model').first()
+  t.equal(await turn.locator('img, b, script').count(), 0, 'no element came from the model\'s text')
+  t.equal(await turn.locator('strong').innerText(), '<b>bold</b>')
+  t.equal(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined)
   t.same(errors, [])
 })
 

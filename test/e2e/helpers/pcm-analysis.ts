@@ -9,21 +9,28 @@ export function pcmOfAudioFrames (frames: ReadonlyArray<{ data: string }>): Int1
 }
 
 /**
- * The frequency of a steady tone from upward zero crossings, counted only where the signal is loud (silence and
- * the noise floor would add crossings of their own). Measured in runs of at least 20 ms.
+ * The frequency of a steady tone: the median period between upward zero crossings (placed between samples by
+ * linear interpolation), over the loud parts only. The median shrugs off what a loaded machine does to a fake
+ * capture device now and then (a dropped or zero-filled buffer), which a plain crossing count would not.
  */
 export function pitchHz (samples: Int16Array, rate: number): number {
-  const block = Math.round(rate / 50)
   let peak = 0
   for (const s of samples) peak = Math.max(peak, Math.abs(s))
-  let crossings = 0
-  let loudSamples = 0
-  for (let start = 0; start + block <= samples.length; start += block) {
-    let blockPeak = 0
-    for (let i = start; i < start + block; i++) blockPeak = Math.max(blockPeak, Math.abs(samples[i] ?? 0))
-    if (blockPeak < peak * 0.25) continue
-    loudSamples += block
-    for (let i = Math.max(1, start); i < start + block; i++) if ((samples[i - 1] ?? 0) < 0 && (samples[i] ?? 0) >= 0) crossings++
+  const crossings: number[] = []
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1] ?? 0
+    const b = samples[i] ?? 0
+    if (a < 0 && b >= 0) crossings.push(i - 1 + a / (a - b))
   }
-  return loudSamples === 0 ? 0 : crossings / (loudSamples / rate)
+  const periods: number[] = []
+  for (let k = 1; k < crossings.length; k++) {
+    const from = Math.floor(crossings[k - 1] ?? 0)
+    const to = Math.ceil(crossings[k] ?? 0)
+    let localPeak = 0
+    for (let i = from; i <= to; i++) localPeak = Math.max(localPeak, Math.abs(samples[i] ?? 0))
+    if (localPeak >= peak * 0.1) periods.push((crossings[k] ?? 0) - (crossings[k - 1] ?? 0))
+  }
+  if (periods.length === 0) return 0
+  periods.sort((x, y) => x - y)
+  return rate / (periods[periods.length >> 1] ?? Infinity)
 }
