@@ -27,8 +27,8 @@ export interface Child {
   stop (): Promise<void>
 }
 
-function nodeArgs (script: string, args: readonly string[]): string[] {
-  return ['--expose-gc', '--import', 'tsx', '--import', GC_HOOK, script, ...args]
+function nodeArgs (script: string, args: readonly string[], extra: readonly string[]): string[] {
+  return ['--expose-gc', '--import', 'tsx', '--import', GC_HOOK, ...extra, script, ...args]
 }
 
 function wrap (name: string, proc: ChildProcess, info: Record<string, unknown>): Child {
@@ -61,8 +61,8 @@ function exitError (name: string, proc: ChildProcess): Promise<never> {
 }
 
 /** A bench child entry (simulator-child.ts, bare-relay.ts) that prints `{"ready": {...}}` once listening. */
-export async function spawnReporting (name: string, script: string, args: readonly string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, nodeArgs(script, args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+export async function spawnReporting (name: string, script: string, args: readonly string[] = [], extraNodeArgs: readonly string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, nodeArgs(script, args, extraNodeArgs), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
   const ready = new Promise<Record<string, unknown>>((resolve) => {
     lines.on('line', (line) => {
@@ -100,10 +100,10 @@ export async function freePort (): Promise<number> {
  * livegate exactly as `npm start` runs it (src/main.ts through tsx), with `env` on top of a clean environment. Its
  * pino log goes to /dev/null: writing it is part of the cost measured, reading it is not.
  */
-export async function spawnLivegate (env: Record<string, string>): Promise<Child> {
+export async function spawnLivegate (env: Record<string, string>, extraNodeArgs: readonly string[] = []): Promise<Child> {
   const port = await freePort()
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', LIVEGATE_HOST: '127.0.0.1', ...env, LIVEGATE_PORT: String(port) }
-  const proc = spawn(process.execPath, nodeArgs('src/main.ts', []), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+  const proc = spawn(process.execPath, nodeArgs('src/main.ts', [], extraNodeArgs), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
   const failed = exitError('livegate', proc)
   failed.catch(() => {})
   const deadline = Date.now() + READY_TIMEOUT_MS

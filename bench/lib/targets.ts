@@ -35,6 +35,8 @@ export interface TargetOptions {
   livegateEnv?: Record<string, string>
   /** Start the bare relay too (default true). */
   bare?: boolean
+  /** Extra node flags for the two relays (e.g. `--cpu-prof`), not the simulator. */
+  relayNodeArgs?: readonly string[]
 }
 
 /** Start the simulator, then the relays pointing at it. */
@@ -45,14 +47,14 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
     const simulator = await spawnReporting('simulator', SIMULATOR_CHILD)
     started.push(simulator)
     const upstream = String(simulator.info.url)
-    const bare = options.bare === false ? undefined : await spawnReporting('bare-relay', BARE_RELAY, ['--upstream', upstream])
+    const bare = options.bare === false ? undefined : await spawnReporting('bare-relay', BARE_RELAY, ['--upstream', upstream], options.relayNodeArgs)
     if (bare !== undefined) started.push(bare)
     const livegate = await spawnLivegate({
       GEMINI_API_KEY: SERVER_KEY,
       LIVEGATE_UPSTREAM_URL: upstream,
       LIVEGATE_CLIENT_TOKENS: CLIENT_TOKEN,
       ...options.livegateEnv,
-    })
+    }, options.relayNodeArgs)
     started.push(livegate)
     return {
       simulator,
