@@ -65,9 +65,10 @@ export default async function chartsRoutes (app: FastifyInstance): Promise<void>
     })
   })
 
-  app.get<{ Params: { format: string, encoded: string }, Querystring: { theme?: string, scale?: string } }>(
-    '/charts/:format/:encoded', async function chartFromUrl (request, reply) {
-      const { format, encoded } = request.params
+  // A wildcard, not `:encoded`: router params are capped at 100 characters and an encoded spec is usually longer.
+  app.get<{ Params: { format: string, '*': string }, Querystring: { theme?: string, scale?: string } }>(
+    '/charts/:format/*', async function chartFromUrl (request, reply) {
+      const { format, '*': encoded } = request.params
       if (format !== 'png' && format !== 'svg') {
         throw new LivegateError('LG_ERR_RENDER_BAD_OPTION', `format must be png or svg, got ${JSON.stringify(format.slice(0, 40))}`)
       }
