@@ -18,7 +18,7 @@ import { runAudioLoad } from './lib/audio-load.js'
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile.js'
 import { audioSetup, closeSessions, openSessions } from './lib/live-client.js'
 import { cpuSeconds, machineLine } from './lib/proc-stats.js'
-import { writeSection } from './lib/results-md.js'
+import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, table } from './lib/stats.js'
 import { startTargets, type Target } from './lib/targets.js'
 
@@ -70,7 +70,7 @@ function report (bare: Measured, livegate: Measured, started: Date): string {
   return [
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
-    `Command: \`npm run bench -- relay-profile --sessions ${SESSIONS} --duration ${DURATION_MS / 1000}\` (bench/relay-profile.ts).`,
+    `Command: \`${benchCommand('')}relay-profile --sessions ${SESSIONS} --duration ${DURATION_MS / 1000}\` (bench/relay-profile.ts).`,
     '',
     `Method: the audio load of the Relay section (${SESSIONS} sessions, 50 frames/s each, ${DURATION_MS / 1000} s) through ` +
       'the bare relay, then through livegate, each with the V8 sampling profiler (200 µs interval) running in the relay\'s ' +

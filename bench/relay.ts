@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
 import { audioSetup, closeSessions, openSessions } from './lib/live-client.js'
 import { cpuSeconds, machineLine, rssBytes } from './lib/proc-stats.js'
-import { writeSection } from './lib/results-md.js'
+import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, ms, signedMs, summarize, table, type Summary } from './lib/stats.js'
 import { startTargets, type Target } from './lib/targets.js'
 
@@ -53,11 +53,11 @@ interface LoadRow {
   misrouted: number
   rtt: Summary
   lag: Summary
-  /** Load-client CPU over its wall time, pooled over the rounds (1 = one core). */
-  clientCpuShare: number
   /** CPU of the target's process over the runs, per frame it relayed (µs); the simulator's own for the direct row. */
   cpuUsPerFrame: number
   simulatorCpuUsPerFrame: number
+  /** Cores busy over the runs: the target's process, the simulator, the load client. */
+  cores: { target: number, simulator: number, client: number }
   /** Mean 1-minute load average of the host at the start of each round (other work on the machine shows here). */
   hostLoad: number
 }
@@ -104,10 +104,14 @@ function pool (sessions: number, target: string, measures: readonly RoundMeasure
     misrouted: sum((r) => r.misrouted),
     rtt: summarize(concat((r) => r.rtts)),
     lag: summarize(concat((r) => r.sendLag)),
-    clientCpuShare: sum((r) => r.clientCpuMs) / sum((r) => r.wallMs),
     cpuUsPerFrame: measures.reduce((acc, m) => acc + m.cpuS, 0) * 1e6 / frames,
     simulatorCpuUsPerFrame: measures.reduce((acc, m) => acc + m.simulatorCpuS, 0) * 1e6 / frames,
     hostLoad: measures.reduce((acc, m) => acc + m.hostLoad, 0) / measures.length,
+    cores: {
+      target: measures.reduce((acc, m) => acc + m.cpuS, 0) * 1000 / sum((r) => r.wallMs),
+      simulator: measures.reduce((acc, m) => acc + m.simulatorCpuS, 0) * 1000 / sum((r) => r.wallMs),
+      client: sum((r) => r.clientCpuMs) / sum((r) => r.wallMs),
+    },
   }
 }
 
@@ -144,7 +148,8 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
       isDirect || direct === undefined ? '—' : signedMs(row.rtt.p99 - direct.rtt.p99),
       isRelay ? fixed(row.cpuUsPerFrame, 1) : `(sim ${fixed(row.simulatorCpuUsPerFrame, 1)})`,
       row.target === 'livegate' && bare !== undefined ? `${fixed(row.cpuUsPerFrame / bare.cpuUsPerFrame, 2)}×` : '—',
-      `${fixed(row.clientCpuShare * 100, 0)} %`,
+      isDirect ? `— / ${fixed(row.cores.simulator, 2)} / ${fixed(row.cores.client, 2)}`
+        : `${fixed(row.cores.target, 2)} / ${fixed(row.cores.simulator, 2)} / ${fixed(row.cores.client, 2)}`,
       ms(row.lag.p99),
       fixed(row.hostLoad, 1),
     ]
@@ -187,7 +192,7 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
   return [
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
-    `Command: \`npm run bench -- relay --sessions ${SESSION_COUNTS.join(',')} --duration ${DURATION_MS / 1000} ` +
+    `Command: \`${benchCommand('')}relay --sessions ${SESSION_COUNTS.join(',')} --duration ${DURATION_MS / 1000} ` +
       `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS}\` (bench/relay.ts).`,
     '',
     'Method: three servers, each in its own process: the simulator in echo mode (`startSimulator({ echo: true })`), ' +
@@ -201,15 +206,16 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
       `${WARMUP_MS / 1000} s of each round is left out of the percentiles, and before any round each target ran ` +
       `${WARMUP_SESSIONS} sessions for ${WARMUP_LOAD_MS / 1000} s (JIT warm-up). "Added" is the relay's percentile minus the ` +
       'direct run\'s at the same N in the same run. CPU/frame is utime+stime of the relay process ' +
-      '(`/proc/<pid>/stat`, all threads) over the run, divided by the frames it relayed (client→upstream plus ' +
+      '(the scheduler\'s run time of all its threads, `/proc/<pid>/task/*/schedstat`, ns) over the run, divided by ' +
+      'the frames it relayed (client→upstream plus ' +
       'upstream→client); the direct row shows the simulator\'s own. Idle RSS: a full GC in the relay process ' +
       '(SIGUSR2 hook preloaded with `--expose-gc`), VmRSS, open N sessions (setup done, then silent), wait 1 s, GC, ' +
       'VmRSS again; the delta / N.',
     '',
     '### Audio round trip (20 ms chunks, 50 frames/s per session)',
     '',
-    table(['sessions', 'target', 'frames sent', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p50 added ms', 'p99 added ms',
-      'CPU µs/frame', 'CPU vs bare', 'load-client CPU', 'send lag p99 ms', 'host load'], loadRows),
+    table(['sessions', 'target', 'frames sent', 'not echoed', 'p50 RTT ms', 'p99 RTT ms', 'p50 added ms', 'p99 added ms',
+      'CPU µs/frame', 'CPU vs bare', 'cores: relay / sim / client', 'send lag p99 ms', 'host load'], loadRows),
     '',
     '### RSS per idle session',
     '',
@@ -222,12 +228,18 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
     '### Caveats',
     '',
     `- The machine has ${machineLine().split(', ')[1] ?? 'few cores'}: the load client, the simulator and the relay ` +
-      'share them, so at high session counts each RTT includes time waiting for a core (see the load-client CPU ' +
-      'column: near 100 % means the client itself is saturated and its send lag grows). Added latency compares runs ' +
+      'share them, so at high session counts each RTT includes time waiting for a core (see the cores ' +
+      'column; when the client is short of CPU its send lag grows). Added latency compares runs ' +
       'with the same contention, but it is an upper bound on what a relay adds on a machine of its own.',
     '- The direct baseline has one process fewer on the CPUs than the relayed runs; part of the added latency is ' +
       'that extra process competing for the same cores, for the bare relay and livegate alike.',
-    '- CPU time comes in 10 ms clock ticks; at 1 session (≈1,000 frames) the per-frame figure is coarse.',
+    '- At 1 session the relay is idle between frames, so each frame pays a full wake-up (epoll, read, write): the ' +
+      'per-frame CPU there is dominated by that and by the process\'s idle timers, not by relaying.',
+    '- "not echoed": frames with no echo within 3 s after the last send. The cores column adds up what the three ' +
+      'processes used; when it nears the machine\'s core count (minus what other tenants take, see host load) every ' +
+      'queue grows, and RTTs measure that backlog.',
+    '- "host load" is the 1-minute load average at the start of each round: other work on the machine. The run ' +
+      'raises its own priority with `BENCH_NICE=-10` (bench/lib/priority.ts) so that other tenants do not starve it.',
     '- Percentiles are exact (every sample kept); the one-session runs have ≈450 samples, so their p99 is a handful of frames.',
   ].join('\n')
 }

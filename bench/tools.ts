@@ -30,7 +30,7 @@ import { audioSetup, closeSessions, liveUrl, openSession, openSessions, textSetu
 import { cpuSecondsFromStat, machineLine } from './lib/proc-stats.js'
 import { renderArgs, renderScript, type Turnaround } from './lib/render-script.js'
 import { startRenderLoad, textTurn } from './lib/render-sessions.js'
-import { writeSection } from './lib/results-md.js'
+import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, ms, summarize, table, type Summary } from './lib/stats.js'
 import { CLIENT_TOKEN, SERVER_KEY, startTargets } from './lib/targets.js'
 
@@ -43,6 +43,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '2' },
+    'render-threads': { type: 'string', default: 'default,1' },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -53,6 +54,9 @@ const RENDER_COUNTS = args.renders.split(',').map(Number)
 const DURATION_MS = Number(args.duration) * 1000
 const WARMUP_MS = Number(args.warmup) * 1000
 const ROUNDS = Number(args.rounds)
+/** livegate configurations for the "during renders" part: `default` (LIVEGATE_RENDER_THREADS unset) or a count. */
+const THREAD_SETTINGS = args['render-threads'].split(',')
+const DEFAULT_THREADS = Math.max(1, Math.min(4, os.availableParallelism()))
 /** Targets: issue 4 (turnaround), issue 3 (relay p99 during 4 renders within 10 % of idle). */
 const WARM_TARGET_MS = 5
 const COLD_OVER_RENDER_TARGET_MS = 5
@@ -126,6 +130,8 @@ async function measureTurnaround (): Promise<TurnaroundResult> {
 }
 
 interface RenderRow {
+  /** LIVEGATE_RENDER_THREADS of the livegate measured. */
+  threads: number
   renders: number
   rtt: Summary
   sent: number
@@ -137,9 +143,12 @@ interface RenderRow {
   hostLoad: number
 }
 
-async function measureUnderRenders (): Promise<RenderRow[]> {
+async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]> {
   const storeDir = mkdtempSync(join(os.tmpdir(), 'livegate-bench-tools-'))
-  const targets = await startTargets({ bare: false, livegateEnv: { LIVEGATE_STORE: `fs:${storeDir}` } })
+  const threads = threadSetting === 'default' ? DEFAULT_THREADS : Number(threadSetting)
+  const env: Record<string, string> = { LIVEGATE_STORE: `fs:${storeDir}` }
+  if (threadSetting !== 'default') env.LIVEGATE_RENDER_THREADS = String(threads)
+  const targets = await startTargets({ bare: false, livegateEnv: env })
   const url = targets.livegate.url
   const pid = targets.livegate.child.pid
   const measures = new Map<number, Array<{ load: AudioLoadResult, turns: number[], cpuS: number, wallS: number, hostLoad: number }>>(
@@ -169,7 +178,7 @@ async function measureUnderRenders (): Promise<RenderRow[]> {
         await closeSessions([...audio, ...renderSockets])
         await sleep(500)
         measures.get(k)?.push({ load, turns, cpuS, wallS, hostLoad })
-        process.stderr.write(`tools: ${k} renders at once: audio p99 ${ms(summarize(load.rtts).p99)} ms, ${turns.length} renders, ` +
+        process.stderr.write(`tools: ${threads} render threads, ${k} renders at once: audio p99 ${ms(summarize(load.rtts).p99)} ms, ${turns.length} renders, ` +
           `host load ${fixed(hostLoad, 1)}\n`)
       }
     }
@@ -182,6 +191,7 @@ async function measureUnderRenders (): Promise<RenderRow[]> {
     const rtts = Float64Array.from(m.flatMap((x) => Array.from(x.load.rtts)))
     const turns = m.flatMap((x) => x.turns)
     return {
+      threads,
       renders: k,
       rtt: summarize(rtts),
       sent: m.reduce((a, x) => a + x.load.sent, 0),
@@ -196,8 +206,9 @@ async function measureUnderRenders (): Promise<RenderRow[]> {
 
 function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date): string {
   const verdict = (ok: boolean): string => ok ? '**met**' : '**missed**'
-  const idle = rows.find((r) => r.renders === 0)
-  const four = rows.find((r) => r.renders === 4)
+  const defaults = rows.filter((r) => r.threads === DEFAULT_THREADS)
+  const idle = defaults.find((r) => r.renders === 0)
+  const four = defaults.find((r) => r.renders === 4)
   const coldOver = t.cold.p50 - t.render.p50
   const targets = [
     `- Warm-cache turnaround ≤ ${WARM_TARGET_MS} ms: p50 ${ms(t.warm.p50)} ms, p99 ${ms(t.warm.p99)} ms: ${verdict(t.warm.p99 <= WARM_TARGET_MS)} (judged on p99)`,
@@ -206,27 +217,33 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
   ]
   if (idle !== undefined && four !== undefined) {
     const rise = four.rtt.p99 / idle.rtt.p99 - 1
-    targets.push(`- Relay p99 with 4 renders at once within ${P99_DURING_RENDERS_TARGET * 100} % of idle (issue 3): ` +
+    targets.push(`- Relay p99 with 4 renders at once within ${P99_DURING_RENDERS_TARGET * 100} % of idle (issue 3, default config): ` +
       `${ms(four.rtt.p99)} ms vs ${ms(idle.rtt.p99)} ms (${rise >= 0 ? '+' : ''}${fixed(rise * 100, 0)} %): ${verdict(rise <= P99_DURING_RENDERS_TARGET)}`)
   }
-  const renderRows = rows.map((r) => [
-    String(r.renders),
-    String(AUDIO_SESSIONS),
-    String(r.sent),
-    String(r.lost),
-    ms(r.rtt.p50),
-    ms(r.rtt.p99),
-    idle === undefined || r === idle ? '—' : `${r.rtt.p99 >= idle.rtt.p99 ? '+' : ''}${fixed((r.rtt.p99 / idle.rtt.p99 - 1) * 100, 0)} %`,
-    String(r.rendersDone),
-    r.rendersDone === 0 ? '—' : ms(r.renderTurn.p50),
-    fixed(r.livegateCores, 2),
-    fixed(r.hostLoad, 1),
-  ])
+  const renderRows = rows.map((r) => {
+    const base = rows.find((x) => x.threads === r.threads && x.renders === 0)
+    return [
+      String(r.threads),
+      String(r.renders),
+      String(AUDIO_SESSIONS),
+      String(r.sent),
+      String(r.lost),
+      ms(r.rtt.p50),
+      ms(r.rtt.p99),
+      base === undefined || r === base ? '—' : `${r.rtt.p99 >= base.rtt.p99 ? '+' : ''}${fixed((r.rtt.p99 / base.rtt.p99 - 1) * 100, 0)} %`,
+      String(r.rendersDone),
+      r.rendersDone === 0 ? '—' : ms(r.renderTurn.p50),
+      fixed(r.livegateCores, 2),
+      fixed(r.hostLoad, 1),
+    ]
+  })
+
   return [
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
-    `Command: \`npm run bench -- tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
-      `--renders ${RENDER_COUNTS.join(',')} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS}\` (bench/tools.ts).`,
+    `Command: \`${benchCommand('')}tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
+      `--renders ${RENDER_COUNTS.join(',')} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS} ` +
+      `--render-threads ${THREAD_SETTINGS.join(',')}\` (bench/tools.ts).`,
     '',
     '### Tool turnaround: upstream `toolCall` → `toolResponse` upstream (five-film chart, one call at a time)',
     '',
@@ -245,13 +262,14 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     '',
     '### Relay frame round trip while renders run',
     '',
-    `livegate (\`src/main.ts\`, default config: ${os.availableParallelism() > 4 ? 4 : os.availableParallelism()} render threads here) and the simulator ` +
+    `livegate (\`src/main.ts\`, default config: ${DEFAULT_THREADS} render threads here; also with \`LIVEGATE_RENDER_THREADS\` ` +
+      `set to ${THREAD_SETTINGS.filter((t) => t !== 'default').join(', ') || '(none)'}, each in a livegate of its own) and the simulator ` +
       `(echo mode plus the render script) in their own processes; ${AUDIO_SESSIONS} audio sessions at 50 frames/s through livegate ` +
       `(bench/lib/audio-load.ts, as in the Relay section) for ${DURATION_MS / 1000} s per round while K other sessions each ` +
       'keep one cold render in flight (ask, wait for `turnComplete`, ask again with a new title). ' +
       `${ROUNDS} rounds, K interleaved, samples pooled; the first ${WARMUP_MS / 1000} s of each round left out.`,
     '',
-    table(['renders at once (K)', 'audio sessions', 'frames', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p99 vs idle',
+    table(['render threads', 'renders at once (K)', 'audio sessions', 'frames', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p99 vs idle',
       'renders done', 'render turn p50 ms', 'livegate CPU (cores)', 'host load'], renderRows),
     '',
     '### Targets (issues 4 and 3)',
@@ -270,7 +288,8 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
 
 const started = new Date()
 const turnaround = await measureTurnaround()
-const rows = await measureUnderRenders()
+const rows: RenderRow[] = []
+for (const setting of THREAD_SETTINGS) rows.push(...await measureUnderRenders(setting))
 const body = report(turnaround, rows, started)
 if (!args['no-write']) writeSection('Tools', body)
 process.stdout.write(`${body}\n`)

@@ -26,3 +26,9 @@ export function writeSection (title: string, body: string, path = RESULTS_PATH):
   }
   writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`)
 }
+
+/** The command that reproduces a run, `BENCH_NICE` included when it was set. */
+export function benchCommand (rest: string): string {
+  const nice = process.env.BENCH_NICE
+  return `${nice === undefined || nice === '' ? '' : `BENCH_NICE=${nice} `}npm run bench -- ${rest}`
+}
