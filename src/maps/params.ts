@@ -79,11 +79,27 @@ export function parseMapArgs (args: Readonly<Record<string, unknown>>): MapReque
     }
     values.forEach((v, i) => {
       if (typeof v === 'number' && Number.isFinite(v)) entries.push([name, String(v)])
-      else if (typeof v === 'string') entries.push([name, unescapePipes(v)])
+      // The seed's own draw_map defaults `path` to "": an empty value means "none", as it does for Google.
+      else if (typeof v === 'string') { if (v.trim() !== '') entries.push([name, unescapePipes(v)]) }
+      else if (name === 'markers' && isMarkerObject(v)) entries.push([name, markerDescriptor(v)])
       else throw paramError({ param: name, index: Array.isArray(value) ? i : undefined }, `must be a string, got ${JSON.stringify(v)?.slice(0, 80) ?? typeof v}`)
     })
   }
   return build(collect(entries))
+}
+
+interface MarkerObject { location: string, label?: unknown, color?: unknown, size?: unknown }
+
+/** Some draw_map declarations in the wild describe markers as `{location, label, color}` objects. */
+function isMarkerObject (v: unknown): v is MarkerObject {
+  return typeof v === 'object' && v !== null && typeof (v as { location?: unknown }).location === 'string'
+}
+
+function markerDescriptor (m: MarkerObject): string {
+  const styles = (['size', 'color', 'label'] as const)
+    .filter((k) => typeof m[k] === 'string' && m[k] !== '')
+    .map((k) => `${k}:${String(m[k])}`)
+  return [...styles, m.location].join('|')
 }
 
 /** Models sometimes copy URL-encoded descriptors (`color:red%7Clabel:A%7C…`) into tool arguments. */

@@ -173,7 +173,16 @@ t.test('tool arguments: numbers as strings, %7C pipes, and errors indexed by arr
   t.equal(r.markers[0]?.label, 'Z')
   t.throws(() => parseMapArgs({ center: 'x', zoom: 3, markers: ['1,2', 'color:reddish|1,2'] }), { code: 'LG_ERR_MAP_INVALID_PARAM', message: /^markers\[1\]: unknown color 'reddish'/ })
   t.throws(() => parseMapArgs({ center: ['a', 'b'], zoom: 3 }), { message: /^center: must be a single value/ })
-  t.throws(() => parseMapArgs({ center: 'x', zoom: 3, markers: [{ location: 'x' }] }), { message: /^markers\[0\]: must be a string/ })
+  t.throws(() => parseMapArgs({ center: 'x', zoom: 3, markers: [{ where: 'x' }] }), { message: /^markers\[0\]: must be a string/ })
+})
+
+t.test("the seed's empty path and marker objects from other declarations", async (t) => {
+  const r = parseMapArgs({ center: 'Sydney', zoom: 12, path: '', markers: [{ location: 'Bondi Beach', label: 'B', color: 'blue' }, 'Manly'] })
+  t.same(r.paths, [])
+  t.equal(r.markers[0]?.label, 'B')
+  t.equal(r.markers[0]?.color.name, 'blue')
+  t.same(r.markers[0]?.locations, [{ kind: 'address', query: 'Bondi Beach' }])
+  t.throws(() => parseMapArgs({ center: 'x', zoom: 1, markers: [{ location: 'y', color: 'reddish' }] }), { message: /^markers\[0\]: unknown color 'reddish'/ })
 })
 
 t.test('serialises back to the same grammar (round trip)', async (t) => {
