@@ -17,6 +17,8 @@ import { buildScene } from '../scene.js'
 export const GOOGLE_TIMEOUT_MS = 10_000
 export const GOOGLE_RETRIES = 2
 const BACKOFF_MS = 250
+/** A Retry-After longer than this is not worth holding a tool call for; we wait this long at most. */
+const MAX_RETRY_AFTER_MS = 2000
 /** "One also rejects bodies under 1000 bytes as 'probably error image'" (reference §1.7). */
 const ERROR_IMAGE_BYTES = 1000
 
@@ -71,7 +73,11 @@ export function createGoogleProvider (options: GoogleOptions): MapProvider {
         const code = (err as { code?: string }).code ?? 'network error'
         throw new LivegateError('LG_ERR_MAP_PROVIDER', `Google Static Maps unreachable (${code})`)
       }
-      if ((status === 429 || status >= 500) && attempt < retries) { await sleep(backoff * 2 ** attempt, signal); continue }
+      if ((status === 429 || status >= 500) && attempt < retries) {
+        const retryAfter = Number(headers['retry-after'])
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(MAX_RETRY_AFTER_MS, retryAfter * 1000) : backoff * 2 ** attempt, signal)
+        continue
+      }
       return check(status, headers, bytes)
     }
   }
