@@ -69,6 +69,7 @@ export const ERRORS = {
 
   // ARTIFACT
   LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },
+  LG_ERR_ARTIFACT_STORE_UNAVAILABLE: { status: 503, title: 'Artifact store unavailable', fix: 'The shared store (Redis in LIVEGATE_STORE) cannot be reached or refused the command; check that Redis is up, the URL and password are right and `maxmemory` has an evicting policy, then retry.' },
 
   // HTTP (generic REST)
   LG_ERR_HTTP_NOT_FOUND: { status: 404, title: 'Not found', fix: 'See openapi.yaml for the routes.' },

@@ -1,11 +1,13 @@
 /**
  * @module artifacts/create-store
- * The store `config.store` asks for: `memory` (one byte-capped LRU), or `fs` (the LRU in front of a directory).
+ * The store `config.store` asks for: `memory` (one byte-capped LRU), `fs` (the LRU in front of a directory) or
+ * `redis` (the LRU in front of Redis, shared by replicas).
  */
 import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
 import { FsStore } from './fs-store.js'
 import { MemoryStore } from './memory-store.js'
+import { RedisStore } from './redis-store.js'
 import type { ArtifactStore } from './store.js'
 import { TieredStore } from './tiered-store.js'
 
@@ -25,8 +27,17 @@ export async function createArtifactStore (store: Config['store']): Promise<Arti
       const hot = new MemoryStore({ maxBytes: store.memoryBytes, ttlSeconds: store.ttlSeconds })
       return new TieredStore(hot, cold)
     }
-    case 'redis':
-      // TODO(lead): a RedisStore implementing ArtifactStore slots in here, behind the same MemoryStore tier.
-      throw new LivegateError('LG_ERR_CONFIG_INVALID', 'LIVEGATE_STORE=redis://… is not implemented yet; use memory or fs:DIR')
+    case 'redis': {
+      // Shared by every replica; the memory tier in front saves a round trip for hot artifacts. Keys name their
+      // content (hashes, tile coordinates), so a replica's memory copy is never stale, at worst kept after a delete.
+      const cold = new RedisStore({ url: store.location, ttlSeconds: store.ttlSeconds })
+      try {
+        await cold.ready()
+      } catch (err) {
+        await cold.close()
+        throw err
+      }
+      return new TieredStore(new MemoryStore({ maxBytes: store.memoryBytes, ttlSeconds: store.ttlSeconds }), cold)
+    }
   }
 }
