@@ -1,0 +1,144 @@
+/**
+ * @module bench/charts
+ * Issue 3's benchmark. (1) Median warm render of the three charts (bench/charts-specs.ts) to PNG through the worker
+ * pool, next to the same render in-process (no pool) and to the vega-lite CLI, which starts a process per chart.
+ * (2) GET throughput of a cached chart PNG with autocannon in a child process (server and client share the cores).
+ * Writes the "Charts" section of bench/RESULTS.md.
+ *
+ *   node --import tsx bench/charts.ts [--runs 30] [--warmup 5] [--cli-runs 5] [--duration 10] [--connections 50] [--no-write]
+ *
+ * `VL2PNG=/path/to/vl2png` adds vega-cli's vl2png (it needs node-canvas, a native build; see the section text).
+ */
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { buildApp } from '../src/app.js'
+import { createRenderPool } from '../src/charts/render-pool.js'
+import { renderChart, type RenderTask } from '../src/charts/render.js'
+import { themeConfig } from '../src/charts/themes.js'
+import { loadConfig } from '../src/config.js'
+import { BENCH_SPECS } from './charts-specs.js'
+import { machineLine } from './lib/proc-stats.js'
+import { benchCommand, writeSection } from './lib/results-md.js'
+import { fixed, ms, summarize, table } from './lib/stats.js'
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '5' },
+    'cli-runs': { type: 'string', default: '5' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    'no-write': { type: 'boolean', default: false },
+  },
+})
+const RUNS = Number(args.runs)
+const WARMUP = Number(args.warmup)
+const CLI_RUNS = Number(args['cli-runs'])
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const TARGET_FIVE_FILMS_MS = 25
+const TARGET_GET_RPS = 10_000
+const run = promisify(execFile)
+
+const config = loadConfig({ LIVEGATE_STORE: 'memory', LIVEGATE_LOG_LEVEL: 'warn', GEMINI_API_KEY: 'bench-unused', LIVEGATE_UPSTREAM_URL: 'http://127.0.0.1:9', LIVEGATE_RENDER_TIMEOUT_MS: '60000' })
+const task = (spec: unknown): RenderTask => ({
+  kind: 'vega-lite', specJson: JSON.stringify(spec), themeConfig: themeConfig('default'), format: 'png', scale: 1,
+  maxRows: config.charts.maxRows, maxPixels: config.charts.maxPixels, urlAllowlist: [],
+})
+
+async function timed (fn: () => Promise<unknown>, runs: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn()
+  const samples: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now()
+    await fn()
+    samples.push(performance.now() - start)
+    await new Promise((resolve) => setImmediate(resolve)) // let native finalizers run between renders
+  }
+  return summarize(samples).p50
+}
+
+async function cli (bin: string, file: string): Promise<number> {
+  return await timed(async () => await run(process.execPath, [bin, file], { cwd: ROOT, maxBuffer: 64 << 20, encoding: 'buffer' }), CLI_RUNS, 1)
+}
+
+async function renders (): Promise<string[][]> {
+  const pool = createRenderPool({ ...config.charts, queue: 64 })
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'livegate-bench-charts-'))
+  const vl2svg = path.join(ROOT, 'node_modules/vega-lite/bin/vl2svg')
+  const rows: string[][] = []
+  try {
+    for (const [name, make] of BENCH_SPECS) {
+      const spec = make()
+      const file = path.join(dir, `${rows.length}.vl.json`)
+      writeFileSync(file, JSON.stringify(spec))
+      const pooled = await timed(async () => await pool.run(task(spec)), RUNS, WARMUP)
+      const inProcess = await timed(async () => { const r = await renderChart(task(spec)); if (!r.ok) throw new Error(r.detail) }, RUNS, WARMUP)
+      const svgCli = await cli(vl2svg, file)
+      const pngCli = process.env.VL2PNG === undefined ? NaN : await cli(process.env.VL2PNG, file)
+      rows.push([name, `${(JSON.stringify(spec).length / 1024).toFixed(0)} KiB`, ms(pooled), ms(inProcess), Number.isNaN(pngCli) ? 'not installed' : ms(pngCli), ms(svgCli)])
+      process.stderr.write(`charts: ${rows.at(-1)?.join(' | ') ?? ''}\n`)
+    }
+  } finally {
+    await pool.close()
+  }
+  return rows
+}
+
+interface Cannon { requests: { average: number, total: number }, latency: { p50: number, p99: number }, non2xx: number, errors: number }
+
+async function cachedGet (): Promise<{ url: string, result: Cannon }> {
+  const app = await buildApp(config)
+  try {
+    const created = await app.livegate.charts.create({ spec: BENCH_SPECS[0]?.[1]() })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as { port: number }
+    const url = `http://127.0.0.1:${port}${created.paths.png}`
+    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/autocannon/autocannon.js'), '--json', '-c', String(args.connections), '-d', String(args.duration), url], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    await once(child, 'exit')
+    return { url: created.paths.png, result: JSON.parse(out) as Cannon }
+  } finally {
+    await app.close()
+  }
+}
+
+const load = os.loadavg()[0] ?? 0
+const renderRows = await renders()
+const { url, result } = await cachedGet()
+const fiveFilms = Number(renderRows[0]?.[2])
+const body = `
+Machine: ${machineLine()}; load average ${load.toFixed(1)} at the start of the run. Command:
+\`${benchCommand(`charts --runs ${RUNS}`)}\` (or \`node --import tsx bench/charts.ts\`).
+
+**Warm render to PNG, median of ${RUNS} runs after ${WARMUP} warm-up runs** (ms; scale 1, theme \`default\`, full path:
+compile, dataflow with the locked loader and vega-interpreter, size checks, rasterise with @napi-rs/canvas, PNG
+encode). "Pool" is \`RenderPool.run\` (${config.charts.threads} worker threads, includes the hop to the worker and back);
+"in-process" is the same render function on the main thread; the CLI columns start a process per chart, as a
+model-facing service built on the CLI would.
+
+${table(['chart', 'spec', 'pool', 'in-process', 'vl2png (vega-cli)', 'vl2svg (vega-lite CLI)'], renderRows)}
+
+Target: five-film chart ≤ ${TARGET_FIVE_FILMS_MS} ms median warm → **${Number.isFinite(fiveFilms) && fiveFilms <= TARGET_FIVE_FILMS_MS ? 'met' : 'not met on this run'}** (${ms(fiveFilms)} ms).
+vl2png is not in the table unless \`VL2PNG\` points at one: vega-cli 6.4 depends on node-canvas ^3.2.3, whose
+prebuilt binary download fails offline, so it builds from source and needs libcairo2-dev, libpango1.0-dev and
+libgif-dev (not installed here). The copy of \`vl2png\` shipped in vega-lite's bin/ calls node-canvas's
+\`createPNGStream\`, which @napi-rs/canvas lacks, so it fails under livegate's \`canvas\` alias; \`vl2svg\` works and is
+shown as the CLI baseline (reference/chart-rendering.md measured vl2png at 0.39–0.41 s a call on this machine).
+
+**Cached chart GET** (\`GET ${url.replace(/\/[A-Za-z0-9_-]{22}\./, '/<id>.')}\`, memory store, autocannon
+${args.connections} connections for ${args.duration} s in a child process, on the same ${os.availableParallelism()} cores as the server):
+${fixed(result.requests.average, 0)} req/s average, latency p50 ${result.latency.p50} ms / p99 ${result.latency.p99} ms,
+${result.non2xx} non-2xx, ${result.errors} errors. Target ≥ ${TARGET_GET_RPS} req/s → **${result.requests.average >= TARGET_GET_RPS ? 'met' : 'not met on this run'}**.
+
+TODO(lead): relay frame p99 while 4 renders run at once versus idle (target: within 10 %). It needs the relay
+benchmark's harness (bench/relay.ts): run it once idle and once with 4 concurrent \`RenderPool.run\` loops of the
+1,000-bar chart in the gateway process (\`app.livegate.charts\`), and add the two p99 figures here.
+`
+process.stdout.write(body)
+if (args['no-write'] !== true) writeSection('Charts', body)
