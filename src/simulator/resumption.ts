@@ -1,0 +1,62 @@
+/**
+ * @module simulator/resumption
+ * Session resumption handles (reference §1.6, §4 items 27–28): each `sessionResumptionUpdate.newHandle` names a
+ * snapshot of the conversation; a later `setup.sessionResumption.handle` restores it. Handles stay valid for 2 hours.
+ * One store per simulator, so a client can resume on another connection.
+ */
+import { randomBytes } from 'node:crypto'
+import type { HistoryEntry } from './script.js'
+
+/** Resumption tokens are valid for 2 h (ai.google.dev session-management). */
+export const HANDLE_TTL_MS = 2 * 60 * 60 * 1000
+
+export interface SessionSnapshot {
+  model: string
+  history: readonly HistoryEntry[]
+  userTurns: number
+}
+
+export interface HandleEntry {
+  snapshot: SessionSnapshot
+  /** The connection that issued the handle. */
+  ownerId: number
+  issuedAt: number
+}
+
+export class HandleStore {
+  readonly #entries = new Map<string, HandleEntry>()
+  readonly #now: () => number
+
+  constructor (now: () => number = Date.now) {
+    this.#now = now
+  }
+
+  get size (): number { return this.#entries.size }
+
+  /** Store a snapshot and return its new opaque handle. */
+  issue (snapshot: SessionSnapshot, ownerId: number): string {
+    this.#prune()
+    const handle = randomBytes(24).toString('base64url')
+    this.#entries.set(handle, { snapshot, ownerId, issuedAt: this.#now() })
+    return handle
+  }
+
+  /** The entry for a handle, or undefined when unknown or expired. */
+  lookup (handle: string): HandleEntry | undefined {
+    const entry = this.#entries.get(handle)
+    if (entry === undefined) return undefined
+    if (this.#now() - entry.issuedAt > HANDLE_TTL_MS) {
+      this.#entries.delete(handle)
+      return undefined
+    }
+    return entry
+  }
+
+  #prune (): void {
+    const cutoff = this.#now() - HANDLE_TTL_MS
+    for (const [handle, entry] of this.#entries) {
+      if (entry.issuedAt >= cutoff) break // insertion order is issue order
+      this.#entries.delete(handle)
+    }
+  }
+}
