@@ -21,7 +21,8 @@ import { writeSection } from './lib/results-md.js'
 import { ms, summarize, table } from './lib/stats.js'
 import { startTileServer } from '../test/maps/fake-servers.js'
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '30' }, 'no-write': { type: 'boolean', default: false } } })
+// Not strict: bench/run.ts passes every benchmark the same flags (e.g. --rounds), which this one ignores.
+const { values: args } = parseArgs({ strict: false, options: { runs: { type: 'string', default: '30' }, 'no-write': { type: 'boolean', default: false } } })
 const RUNS = Number(args.runs)
 const TARGETS = { offline: 50, tiles: 80 }
 

@@ -53,30 +53,38 @@ export function drawPlaces (ctx: SKRSContext2D, win: Window, zoom: number, taken
   let placed = 0
   for (let i = 0; i < p.names.length && placed < MAX_LABELS; i++) {
     if ((p.population[i] as number) < floor) break
-    let sx = ((p.x[i] as number) - win.x0) * win.k
-    sx -= Math.floor(sx / worldX) * worldX
+    let first = ((p.x[i] as number) - win.x0) * win.k
+    first -= Math.floor(first / worldX) * worldX
     const sy = ((p.y[i] as number) - win.y0) * win.k
-    if (sx < 2 || sx > win.width - 2 || sy < 2 || sy > win.height - 2) continue
-    const bold = p.capital[i] === 1
-    ctx.font = `${bold ? 'bold ' : ''}${FONT_PX}px sans-serif`
-    const name = p.names[i] as string
-    const w = ctx.measureText(name).width
-    const right = sx + 5 + w < win.width - 2
-    const box = right
-      ? { x0: sx - 3, y0: sy - FONT_PX / 2 - 1, x1: sx + 6 + w, y1: sy + FONT_PX / 2 + 1 }
-      : { x0: sx - 6 - w, y0: sy - FONT_PX / 2 - 1, x1: sx + 3, y1: sy + FONT_PX / 2 + 1 }
-    if (overlaps(box, taken)) continue
-    taken.push(box)
-    placed++
-    ctx.beginPath()
-    ctx.arc(sx, sy, bold ? 2.6 : 2, 0, 2 * Math.PI)
-    ctx.fillStyle = '#555555'
-    ctx.fill()
-    const tx = right ? sx + 5 : sx - 5 - w
-    ctx.strokeStyle = 'rgba(255,255,255,0.9)'
-    ctx.lineWidth = 3
-    ctx.strokeText(name, tx, sy)
-    ctx.fillStyle = '#333333'
-    ctx.fillText(name, tx, sy)
+    if (sy < 2 || sy > win.height - 2) continue
+    // At zooms 0–1 the world is narrower than the image and repeats: label each copy.
+    for (let sx = first; sx < win.width - 2 && placed < MAX_LABELS; sx += worldX) {
+      if (sx >= 2 && label(ctx, p, i, sx, sy, win.width, taken)) placed++
+    }
   }
+}
+
+/** Draw one dot and name unless it would overlap something already placed. */
+function label (ctx: SKRSContext2D, p: Places, i: number, sx: number, sy: number, width: number, taken: Box[]): boolean {
+  const bold = p.capital[i] === 1
+  ctx.font = `${bold ? 'bold ' : ''}${FONT_PX}px sans-serif`
+  const name = p.names[i] as string
+  const w = ctx.measureText(name).width
+  const right = sx + 5 + w < width - 2
+  const box = right
+    ? { x0: sx - 3, y0: sy - FONT_PX / 2 - 1, x1: sx + 6 + w, y1: sy + FONT_PX / 2 + 1 }
+    : { x0: sx - 6 - w, y0: sy - FONT_PX / 2 - 1, x1: sx + 3, y1: sy + FONT_PX / 2 + 1 }
+  if (overlaps(box, taken)) return false
+  taken.push(box)
+  ctx.beginPath()
+  ctx.arc(sx, sy, bold ? 2.6 : 2, 0, 2 * Math.PI)
+  ctx.fillStyle = '#555555'
+  ctx.fill()
+  const tx = right ? sx + 5 : sx - 5 - w
+  ctx.strokeStyle = 'rgba(255,255,255,0.9)'
+  ctx.lineWidth = 3
+  ctx.strokeText(name, tx, sy)
+  ctx.fillStyle = '#333333'
+  ctx.fillText(name, tx, sy)
+  return true
 }
