@@ -30,7 +30,7 @@ const COLD_THEMES = ['ggplot2', 'dark', 'opaque'] as const
 const WARM_REPEATS = 3
 const WAIT_MS = 120_000
 
-interface Mark { name: string, t: number, id?: string, durationMs?: number }
+interface Mark { name: string, t: number, id?: string, status?: string, durationMs?: number }
 interface Sample { enterToPaintMs: number, toolMs: number }
 type Case = 'cold start' | 'cold cache' | 'warm cache'
 
@@ -55,10 +55,12 @@ async function timeTurn (page: Page, prompt: string): Promise<Sample> {
   await page.waitForFunction((n) => {
     const all = (globalThis as unknown as { livegate: { marks: Mark[] } }).livegate.marks
     const enter = all.filter((m) => m.name === 'enter')[n]
-    return enter !== undefined && all.some((m) => m.name === 'image-painted' && m.t > enter.t)
+    return enter !== undefined && all.some((m) => m.t > enter.t && (m.name === 'image-painted' || (m.name === 'tool-run' && m.status !== 'ok')))
   }, enters, { timeout: WAIT_MS })
   const all = await marks(page)
   const enter = all.filter((m) => m.name === 'enter')[enters] as Mark
+  const failed = all.find((m) => m.t > enter.t && m.name === 'tool-run' && m.status !== 'ok')
+  if (failed !== undefined) throw new Error(`the tool run failed (${String(failed.status)}): "${prompt}" drew no chart`)
   const painted = all.find((m) => m.name === 'image-painted' && m.t > enter.t) as Mark
   const run = all.find((m) => m.name === 'tool-run' && m.id === painted.id)
   const toolMs = typeof run?.durationMs === 'number' ? run.durationMs : NaN

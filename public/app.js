@@ -26,6 +26,9 @@ const composer = /** @type {HTMLFormElement} */ ($('composer'))
 const messageBox = /** @type {HTMLTextAreaElement} */ ($('message'))
 const sendButton = /** @type {HTMLButtonElement} */ ($('send'))
 const micButton = /** @type {HTMLButtonElement} */ ($('mic'))
+const settings = /** @type {HTMLDetailsElement} */ ($('settings'))
+/** Where the settings sit above the chat rather than beside it (styles.css uses the same width). */
+const stacked = matchMedia('(max-width: 56rem)')
 
 /** @type {Array<{ name: string, t: number } & Record<string, unknown>>} */
 const marks = []
@@ -113,6 +116,14 @@ client.addEventListener('state', (event) => {
   disconnectButton.disabled = !live
   connectButton.textContent = live ? 'Reconnect with these settings' : 'Connect'
   sendButton.disabled = micButton.disabled = detail.state !== 'ready'
+  if (detail.state === 'ready') {
+    const fromForm = form.contains(document.activeElement)
+    // On a phone the settings would push the chat below the fold: fold them away (the status line stays).
+    if (stacked.matches) settings.open = false
+    // The next thing to do after connecting is to type; don't move focus if the user is elsewhere.
+    if (fromForm) messageBox.focus()
+  }
+  if (detail.state === 'closed' && detail.code !== 1000) settings.open = true
   if (detail.state === 'closed') {
     player.interrupt()
     void stopMic()

@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { startGateway, CLIENT_TOKEN } from '../helpers/gateway.js'
+import { CLIENT_TOKEN } from '../helpers/gateway.js'
+import { startE2eGateway as startGateway } from './helpers/e2e-gateway.js'
 import { SEED_PROMPTS } from '../../src/simulator/seed.js'
 import { chromiumMissing, launchChromium, openClient } from './helpers/browser.js'
 import { ask, connect, loadedToolImage, waitReady, UI_TIMEOUT_MS } from './helpers/page-driver.js'
@@ -72,6 +73,8 @@ t.test('the whole flow works from the keyboard, with a visible focus ring', asyn
   await page.keyboard.press('Tab')
   t.match(await focused(page), { tag: 'A', ring: true }, 'first stop: the skip link')
   await page.keyboard.press('Tab')
+  t.match(await focused(page), { tag: 'SUMMARY', ring: true }, 'then the connection settings, which fold on Enter')
+  await page.keyboard.press('Tab')
   t.match(await focused(page), { id: 'token', ring: true }, 'then the token field')
   await page.keyboard.type(CLIENT_TOKEN)
   await page.keyboard.press('Tab')
@@ -80,9 +83,10 @@ t.test('the whole flow works from the keyboard, with a visible focus ring', asyn
   await page.keyboard.type(TEXT_MODEL)
   await page.keyboard.press('Enter') // submits the connect form
   await waitReady(page)
-  // Tab on to the message box: the form's controls, then the conversation (scrollable, so focusable), then it.
-  for (let i = 0; i < 12 && (await focused(page)).id !== 'message'; i++) await page.keyboard.press('Tab')
-  t.match(await focused(page), { id: 'message', ring: true }, 'the message box is reachable by Tab')
+  t.match(await focused(page), { id: 'message', ring: true }, 'once connected, focus moves on to the message box')
+  await page.keyboard.press('Shift+Tab')
+  await page.keyboard.press('Tab')
+  t.match(await focused(page), { id: 'message', ring: true }, 'and Tab reaches it')
   await page.keyboard.type(SEED_PROMPTS.films)
   await page.keyboard.press('Enter')
   await page.locator('#conversation li.turn.model[data-state="complete"]').waitFor({ timeout: UI_TIMEOUT_MS })
@@ -98,6 +102,10 @@ t.test('at phone width nothing scrolls sideways, and the chart does not move the
   t.equal(await horizontalOverflow(page), 0, 'no sideways scroll on the empty page')
   await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
   await waitReady(page)
+  t.equal(await page.locator('#settings').getAttribute('open'), null, 'the settings fold away once connected')
+  const composer = await page.getByLabel('Message', { exact: true }).boundingBox()
+  t.ok(composer !== null && composer.y + composer.height <= PHONE.height, 'the message box is on screen without scrolling')
+  t.match(await focused(page), { id: 'message' }, 'focus moved on to the message box')
   await ask(page, SEED_PROMPTS.films)
 
   // Hold the image response, so the box can be measured before a byte of the PNG arrives.
@@ -105,7 +113,9 @@ t.test('at phone width nothing scrolls sideways, and the chart does not move the
   const held = new Promise<void>((resolve) => { release = resolve })
   await page.route('**/v1/artifacts/**', async (route) => { await held; await route.continue() })
   await ask(page, SEED_PROMPTS.plot)
-  const img = page.locator('figure.tool-run[data-name="render_altair"] img').first()
+  const figure = page.locator('figure.tool-run[data-name="render_altair"]').first()
+  t.equal(await figure.getAttribute('data-status'), 'ok', 'the chart was drawn')
+  const img = figure.locator('img')
   const before = await img.boundingBox()
   const naturalAspect = Number(await img.getAttribute('width')) / Number(await img.getAttribute('height'))
   release()
