@@ -113,6 +113,7 @@ export function createGoogleProvider (options: GoogleOptions): MapProvider {
       }
       // Google geocoded the addresses itself; report what the gazetteer agrees on, and the view where it is known.
       const { found, resolved } = await geocodeRequest(options.pool, req, false, signal)
+      if (resolved.length > 0) notes.push("Google geocoded the addresses; 'resolved' gives livegate's gazetteer reading of them, which may differ slightly")
       let center = null
       let zoom = req.zoom ?? null
       try {
