@@ -68,6 +68,8 @@ export function createTilesProvider (options: TilesOptions): MapProvider {
   assertTemplate(options.template)
   const memory = new LRUCache<string, Uint8Array>({ maxSize: MEMORY_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.byteLength) })
   const timeout = options.timeoutMs ?? TILE_TIMEOUT_MS
+  // Without LIVEGATE_MAP_ATTRIBUTION, at least name where the tiles come from (the host only: no path or key).
+  const attribution = options.attribution ?? `Tiles © ${new URL(tileUrl(options.template, { z: 0, x: 0, y: 0 })).host}`
 
   async function fetchTile (url: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     const key = `tiles/${createHash('sha256').update(url).digest('base64url').slice(0, 32)}`
@@ -111,7 +113,7 @@ export function createTilesProvider (options: TilesOptions): MapProvider {
     name: 'tiles',
     cacheSalt: options.template,
     async draw (req, signal) {
-      return await drawLocally(options.pool, req, { attribution: options.attribution ?? 'Map tiles: see LIVEGATE_MAP_ATTRIBUTION' }, async (scene, notes) => {
+      return await drawLocally(options.pool, req, { attribution }, async (scene, notes) => {
         const refs = tilesFor(scene)
         const bytes = await fetchAll(refs, signal)
         const tiles: PlacedTile[] = []
