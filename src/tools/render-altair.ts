@@ -5,26 +5,11 @@
  */
 import type { ChartService } from '../charts/chart-service.js'
 import { LivegateError } from '../errors.js'
+import { RENDER_ALTAIR_DECLARATION as SEED_RENDER_ALTAIR } from './seed-declarations.js'
 import type { FunctionBehavior, FunctionDeclaration, JsonObject, ServerTool } from './registry.js'
 
-/** The declaration text of the seed notebook (cookbook examples/LiveAPI_plotting_and_mapping.ipynb), verbatim. */
-export const RENDER_ALTAIR_DECLARATION: FunctionDeclaration = {
-  name: 'render_altair',
-  description: 'Displays an Altair chart in JSON format.',
-  parameters: {
-    type: 'OBJECT',
-    properties: {
-      altair_json: {
-        type: 'STRING',
-        description: 'JSON STRING representation of the Altair chart to render. Must be a string, not a json object',
-      },
-      theme: {
-        type: 'STRING',
-        description: 'Altair theme. Choose from one of "dark", "ggplot2", "default", "opaque".',
-      },
-    },
-  },
-}
+/** The seed notebook's declaration, verbatim. */
+export const RENDER_ALTAIR_DECLARATION: FunctionDeclaration = SEED_RENDER_ALTAIR
 
 export function renderAltairTool (charts: ChartService, behavior?: FunctionBehavior): ServerTool {
   const declaration = behavior === undefined ? RENDER_ALTAIR_DECLARATION : { ...RENDER_ALTAIR_DECLARATION, behavior }
