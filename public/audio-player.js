@@ -67,7 +67,9 @@ export class AudioPlayer {
     const source = ctx.createBufferSource()
     source.buffer = buffer
     source.connect(ctx.destination)
-    if (this.nextStartTime < ctx.currentTime) {
+    // Nothing queued (or the queue's end already passed): start a lead after now rather than at a moment that
+    // is already being rendered, which would clip the chunk's first samples.
+    if (this.sources.size === 0 || this.nextStartTime < ctx.currentTime) {
       this.stats.restarts++
       this.nextStartTime = ctx.currentTime + START_LEAD_S
     }

@@ -4,7 +4,6 @@
  * audio replies reaching the playback queue, interruption, a fake microphone streaming 16 kHz PCM, close reasons
  * and one-click reconnect.
  */
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,11 +26,6 @@ const TEXT_MODEL = 'gemini-3.1-flash-live-preview'
 const AUDIO_MODEL = 'gemini-2.5-flash-native-audio-preview-09-2025'
 const MIC_TONE_HZ = 440
 const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '../../test-artifacts')
-
-/** draw_map lands with the maps issue; until then the map steps are tap `todo`s that still run. */
-const MAPS_TODO = existsSync(path.resolve(import.meta.dirname, '../../src/tools/draw-map.ts'))
-  ? false
-  : 'draw_map is not registered yet (src/tools/draw-map.ts, maps issue 5)'
 
 const wavDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-e2e-'))
 const wav = await writeSpeechLikeWav(path.join(wavDir, 'speech.wav'), { rate: 44100, toneHz: MIC_TONE_HZ })
@@ -73,13 +67,11 @@ t.test('types the seed prompts: streamed text answer, then the chart image serve
   await figure.getByText('Arguments').click()
   t.match(await args.innerText(), /"runtime_minutes": 166/, 'the call arguments, with altair_json unfolded')
 
-  await t.test('the Sydney restaurants map', { todo: MAPS_TODO }, async (t) => {
-    // The turn ends either way; without draw_map the simulator says it has no such tool.
-    await ask(page, SEED_PROMPTS.sydney)
-    const map = await loadedToolImage(page, 'draw_map')
-    t.ok(map.naturalWidth > 0, 'map has pixels')
-    t.ok(map.src.startsWith(`${gw.httpUrl}/`), 'served by livegate')
-  })
+  await ask(page, SEED_PROMPTS.sydney)
+  const map = await loadedToolImage(page, 'draw_map')
+  t.ok(map.naturalWidth > 0 && map.naturalHeight > 0, `map has pixels (${map.naturalWidth}x${map.naturalHeight})`)
+  t.ok(map.src.startsWith(`${gw.httpUrl}/`), `map served by livegate: ${map.src}`)
+  t.match(map.alt, /^Map centred on -33\.86/, 'alt text names where the map is')
 
   await mkdir(ARTIFACTS_DIR, { recursive: true })
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client.png'), fullPage: true })
