@@ -7,14 +7,13 @@
  *
  *   npm run bench -- relay [--sessions 1,100,500] [--duration 10] [--warmup 1] [--idle 500] [--no-write]
  */
-import os from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
+import { runAudioLoad } from './lib/audio-load.js'
 import { audioSetup, closeSessions, openSessions } from './lib/live-client.js'
-import { cpuSeconds, machineLine, rssBytes } from './lib/proc-stats.js'
+import { machineLine } from './lib/proc-stats.js'
+import { idleRun, loadRound, pool, type IdleRow, type LoadRow, type RoundMeasure } from './lib/relay-measure.js'
 import { benchCommand, writeSection } from './lib/results-md.js'
-import { fixed, ms, signedMs, summarize, table, type Summary } from './lib/stats.js'
+import { fixed, ms, signedMs, table } from './lib/stats.js'
 import { startTargets, type Target } from './lib/targets.js'
 
 const { values: args } = parseArgs({
@@ -41,98 +40,6 @@ const WARMUP_LOAD_MS = 3_000
 const P99_ADDED_TARGET_MS = 1
 const CPU_RATIO_TARGET = 1.2
 const IDLE_KB_TARGET = 64
-
-interface LoadRow {
-  sessions: number
-  target: string
-  /** One per round, in order. */
-  rounds: AudioLoadResult[]
-  sent: number
-  received: number
-  lost: number
-  misrouted: number
-  rtt: Summary
-  lag: Summary
-  /** CPU of the target's process over the runs, per frame it relayed (µs); the simulator's own for the direct row. */
-  cpuUsPerFrame: number
-  /** The same, round by round (rounds of different targets with the same index ran back to back). */
-  roundCpuUsPerFrame: number[]
-  simulatorCpuUsPerFrame: number
-  /** Cores busy over the runs: the target's process, the simulator, the load client. */
-  cores: { target: number, simulator: number, client: number }
-  /** Mean 1-minute load average of the host at the start of each round (other work on the machine shows here). */
-  hostLoad: number
-}
-
-interface IdleRow { target: string, sessions: number, beforeBytes: number, afterBytes: number }
-
-interface RoundMeasure { load: AudioLoadResult, cpuS: number, simulatorCpuS: number, hostLoad: number }
-
-async function loadRound (target: Target, simulatorPid: number, sessions: number): Promise<RoundMeasure> {
-  const sockets = await openSessions(target.url, sessions, audioSetup())
-  await sleep(500)
-  const hostLoad = os.loadavg()[0] ?? NaN
-  const cpu0 = cpuSeconds(target.child.pid)
-  const sim0 = cpuSeconds(simulatorPid)
-  const load = await runAudioLoad(sockets, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
-  const cpuS = cpuSeconds(target.child.pid) - cpu0
-  const simulatorCpuS = cpuSeconds(simulatorPid) - sim0
-  await closeSessions(sockets)
-  await sleep(500)
-  process.stderr.write(`relay: ${sessions} sessions, ${target.name}: p50 ${ms(summarize(load.rtts).p50)} ms, ` +
-    `p99 ${ms(summarize(load.rtts).p99)} ms, ${fixed(cpuS * 1e6 / (load.sent + load.received), 1)} µs CPU/frame, ` +
-    `lost ${load.lost}, misrouted ${load.misrouted}, host load ${fixed(hostLoad, 1)}\n`)
-  return { load, cpuS, simulatorCpuS, hostLoad }
-}
-
-function pool (sessions: number, target: string, measures: readonly RoundMeasure[]): LoadRow {
-  const rounds = measures.map((m) => m.load)
-  const sum = (f: (r: AudioLoadResult) => number): number => rounds.reduce((acc, r) => acc + f(r), 0)
-  const concat = (f: (r: AudioLoadResult) => Float64Array): Float64Array => {
-    const out = new Float64Array(sum((r) => f(r).length))
-    let at = 0
-    for (const r of rounds) { out.set(f(r), at); at += f(r).length }
-    return out
-  }
-  // Each echoed frame crossed the relay twice (in and out).
-  const frames = sum((r) => r.sent + r.received)
-  return {
-    sessions,
-    target,
-    rounds,
-    sent: sum((r) => r.sent),
-    received: sum((r) => r.received),
-    lost: sum((r) => r.lost),
-    misrouted: sum((r) => r.misrouted),
-    rtt: summarize(concat((r) => r.rtts)),
-    lag: summarize(concat((r) => r.sendLag)),
-    cpuUsPerFrame: measures.reduce((acc, m) => acc + m.cpuS, 0) * 1e6 / frames,
-    roundCpuUsPerFrame: measures.map((m) => m.cpuS * 1e6 / (m.load.sent + m.load.received)),
-    simulatorCpuUsPerFrame: measures.reduce((acc, m) => acc + m.simulatorCpuS, 0) * 1e6 / frames,
-    hostLoad: measures.reduce((acc, m) => acc + m.hostLoad, 0) / measures.length,
-    cores: {
-      target: measures.reduce((acc, m) => acc + m.cpuS, 0) * 1000 / sum((r) => r.wallMs),
-      simulator: measures.reduce((acc, m) => acc + m.simulatorCpuS, 0) * 1000 / sum((r) => r.wallMs),
-      client: sum((r) => r.clientCpuMs) / sum((r) => r.wallMs),
-    },
-  }
-}
-
-/** RSS growth of the target's process per idle session (after a full GC both times), past a small warm-up. */
-async function idleRun (target: Target, sessions: number): Promise<IdleRow> {
-  await closeSessions(await openSessions(target.url, 20, audioSetup()))
-  await sleep(500)
-  await target.child.collectGarbage()
-  const beforeBytes = rssBytes(target.child.pid)
-  const sockets = await openSessions(target.url, sessions, audioSetup())
-  await sleep(1000)
-  await target.child.collectGarbage()
-  const afterBytes = rssBytes(target.child.pid)
-  await closeSessions(sockets)
-  await sleep(500)
-  process.stderr.write(`relay: ${sessions} idle sessions, ${target.name}: +${fixed((afterBytes - beforeBytes) / sessions / 1024, 1)} KB/session\n`)
-  return { target: target.name, sessions, beforeBytes, afterBytes }
-}
 
 /** `(0.98–1.40)`: the lowest and highest round-by-round ratio of CPU per frame, livegate over bare. */
 function roundRange (livegate: LoadRow, bare: LoadRow): string {
@@ -272,7 +179,7 @@ try {
   for (const sessions of SESSION_COUNTS) {
     const measures = new Map<Target, RoundMeasure[]>(chosen.map((t) => [t, []]))
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of chosen) measures.get(target)?.push(await loadRound(target, targets.simulator.pid, sessions))
+      for (const target of chosen) measures.get(target)?.push(await loadRound(target, targets.simulator.pid, sessions, { durationMs: DURATION_MS, warmupMs: WARMUP_MS }))
     }
     for (const target of chosen) rows.push(pool(sessions, target.name, measures.get(target) ?? []))
   }

@@ -7,22 +7,26 @@
  *   npm run bench -- relay tools --rounds 1   # names first; the flags after them go to each benchmark
  *   BENCH_NICE=-10 npm run bench -- relay  # raise the priority of the run on a busy machine (lib/priority.ts)
  *
- * Each benchmark writes its own section of bench/RESULTS.md. Files that are not benchmarks are skipped.
+ * Each benchmark writes its own section of bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { applyNice } from './lib/priority.js'
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url))
-/** In bench/ but not benchmarks: this runner and the bare relay the relay benchmark spawns. */
-const NOT_BENCHMARKS = new Set(['run', 'bare-relay'])
+/**
+ * A benchmark is a bench/*.ts that writes its section of RESULTS.md (`writeSection(`); helpers that live next to
+ * them (the bare relay, spec fixtures, this runner) do not.
+ */
+const WRITES_RESULTS = /\bwriteSection\(/
 
 const available = readdirSync(BENCH_DIR)
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'run.ts')
+  .filter((f) => WRITES_RESULTS.test(readFileSync(join(BENCH_DIR, f), 'utf8')))
   .map((f) => f.slice(0, -3))
-  .filter((name) => !NOT_BENCHMARKS.has(name))
   .sort()
 
 const argv = process.argv.slice(2)

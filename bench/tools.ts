@@ -23,17 +23,14 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { startSimulator } from '../src/simulator/index.js'
 import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
-import { audioSetup, closeSessions, liveUrl, openSession, openSessions, textSetup } from './lib/live-client.js'
+import { audioSetup, closeSessions, openSessions, textSetup } from './lib/live-client.js'
 import { cpuSecondsFromStat, machineLine } from './lib/proc-stats.js'
-import { renderArgs, renderScript, type Turnaround } from './lib/render-script.js'
-import { startRenderLoad, textTurn } from './lib/render-sessions.js'
+import { startRenderLoad } from './lib/render-sessions.js'
+import { measureTurnaround, type TurnaroundResult } from './lib/tool-turnaround.js'
 import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, ms, signedMs, summarize, table, type Summary } from './lib/stats.js'
-import { CLIENT_TOKEN, SERVER_KEY, startTargets } from './lib/targets.js'
+import { startTargets } from './lib/targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -67,72 +64,6 @@ const COLD_OVER_RENDER_TARGET_MS = 5
 const P99_DURING_RENDERS_TARGET = 0.10
 const RUN_ID = Date.now().toString(36)
 const WORKER_NICE_HOOK = fileURLToPath(new URL('./lib/worker-nice-hook.mjs', import.meta.url))
-
-interface TurnaroundResult { cold: Summary, render: Summary, warm: Summary, warmDirect: Summary }
-
-async function measureTurnaround (): Promise<TurnaroundResult> {
-  let pending: ((t: Turnaround) => void) | undefined
-  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, chunkDelayMs: 0, script: renderScript((t) => { pending?.(t) }) })
-  const storeDir = mkdtempSync(join(os.tmpdir(), 'livegate-bench-tools-'))
-  const app = await buildApp(loadConfig({
-    GEMINI_API_KEY: SERVER_KEY,
-    LIVEGATE_UPSTREAM_URL: simulator.url,
-    LIVEGATE_CLIENT_TOKENS: CLIENT_TOKEN,
-    LIVEGATE_STORE: `fs:${storeDir}`,
-  }), { logStream: { write () {} } })
-  try {
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const address = app.server.address()
-    const port = typeof address === 'object' && address !== null ? address.port : 0
-    const ws = await openSession(liveUrl(`http://127.0.0.1:${port}`, CLIENT_TOKEN), textSetup())
-    const charts = app.livegate.charts
-
-    async function toolTurn (tag: string): Promise<number> {
-      const measured = new Promise<Turnaround>((resolve) => { pending = resolve })
-      await textTurn(ws, `render ${tag}`)
-      const t = await measured
-      pending = undefined
-      if (!('image' in t.response)) throw new Error(`render_altair answered ${JSON.stringify(t.response).slice(0, 300)}`)
-      return t.ms
-    }
-    async function directRender (tag: string): Promise<{ ms: number, cached: boolean }> {
-      const { altair_json: spec, theme } = renderArgs(tag) as { altair_json: string, theme: string }
-      const started = performance.now()
-      const chart = await charts.create({ spec, theme, format: 'png' })
-      return { ms: performance.now() - started, cached: chart.cached }
-    }
-
-    // Start the render workers and warm both paths before timing anything.
-    for (let i = 0; i < 4; i++) await directRender(`${RUN_ID}-prime-${i}`)
-    for (let i = 0; i < 4; i++) await toolTurn(`${RUN_ID}-prime-tool-${i}`)
-
-    const cold: number[] = []
-    const render: number[] = []
-    for (let i = 0; i < COLD_RUNS; i++) {
-      const direct = await directRender(`${RUN_ID}-direct-${i}`)
-      if (direct.cached) throw new Error('the baseline render was a cache hit')
-      render.push(direct.ms)
-      cold.push(await toolTurn(`${RUN_ID}-cold-${i}`))
-    }
-    await toolTurn('seed')
-    const warm: number[] = []
-    const warmDirect: number[] = []
-    for (let i = 0; i < WARM_RUNS; i++) {
-      warm.push(await toolTurn('seed'))
-      const direct = await directRender('seed')
-      if (!direct.cached) throw new Error('the warm baseline rendered')
-      warmDirect.push(direct.ms)
-    }
-    await closeSessions([ws])
-    process.stderr.write(`tools: cold p50 ${ms(summarize(cold).p50)} ms, render p50 ${ms(summarize(render).p50)} ms, ` +
-      `warm p50 ${ms(summarize(warm).p50)} ms\n`)
-    return { cold: summarize(cold), render: summarize(render), warm: summarize(warm), warmDirect: summarize(warmDirect) }
-  } finally {
-    await app.close()
-    await simulator.close()
-    rmSync(storeDir, { recursive: true, force: true })
-  }
-}
 
 interface RenderRow {
   /** LIVEGATE_RENDER_THREADS of the livegate measured. */
@@ -301,7 +232,7 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
 }
 
 const started = new Date()
-const turnaround = await measureTurnaround()
+const turnaround = await measureTurnaround({ coldRuns: COLD_RUNS, warmRuns: WARM_RUNS })
 const rows: RenderRow[] = []
 for (const setting of THREAD_SETTINGS) rows.push(...await measureUnderRenders(setting))
 const body = report(turnaround, rows, started)
