@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
 import type { SessionHandle } from '../context.js'
 import {
-  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NO_STATUS, field, parseFrame, sendableCloseCode, truncateCloseReason,
+  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, field, parseFrame, sendableCloseCode, truncateCloseReason,
   type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
@@ -328,8 +328,7 @@ export class LiveSession implements SessionHandle, SessionIO {
     if (this.#closed) return
     let reason = reasonBytes.toString()
     let sendable = sendableCloseCode(code)
-    if (code === CLOSE_NO_STATUS && reason === '') sendable = 1000
-    if (code === 1006) {
+    if (code === CLOSE_ABNORMAL) {
       sendable = CLOSE_INTERNAL
       reason = 'LG_ERR_UPSTREAM_CLOSED: upstream connection lost'
     }

@@ -334,3 +334,17 @@ t.test('the upstream socket can be replaced while the client stays connected', a
   t.equal(client.ws.readyState, client.ws.OPEN, 'the client never noticed the old upstream closing')
   client.ws.close()
 })
+
+t.test('shutdown closes every session with 1001 and a reason, and tells the upstream', async (t) => {
+  const gw = await startGateway(t)
+  const client = await connect(gw.wsUrl)
+  client.send(SETUP)
+  await client.waitFor(hasKey('setupComplete'))
+  const conn = gw.sim.connections[0]!
+  const closing = gw.app.close()
+  const closed = await client.closed
+  t.equal(closed.code, 1001)
+  t.match(closed.reason, /^LG_ERR_RELAY_SHUTDOWN/)
+  t.equal((await conn.closed).code, 1001, 'the upstream is closed as going away')
+  await closing
+})
