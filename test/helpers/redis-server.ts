@@ -26,6 +26,10 @@ export interface RedisServer {
 
 const START_TIMEOUT_MS = 10_000
 
+/** Children still running, killed when the test process exits however it exits (teardown is the normal path). */
+const running = new Set<ChildProcess>()
+process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
 async function freePort (): Promise<number> {
   const server = net.createServer()
   server.listen(0, '127.0.0.1')
@@ -40,6 +44,8 @@ async function spawnRedis (port: number, args: readonly string[]): Promise<Child
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  running.add(child)
+  child.once('exit', () => { running.delete(child) })
   let output = ''
   return await new Promise<ChildProcess>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`redis-server did not start on port ${port}:\n${output}`)) }, START_TIMEOUT_MS)
@@ -49,12 +55,13 @@ async function spawnRedis (port: number, args: readonly string[]): Promise<Child
         ? new Error('redis-server is not installed: install it (apt-get install -y redis-server) or set LIVEGATE_TEST_REDIS_URL to a Redis to use')
         : err)
     })
-    child.once('exit', (code) => { fail(new Error(`redis-server exited with ${code ?? 'a signal'} on port ${port}:\n${output}`)) })
+    const early = (code: number | null): void => { fail(new Error(`redis-server exited with ${code ?? 'a signal'} on port ${port}:\n${output}`)) }
+    child.once('exit', early)
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       if (output.includes('Ready to accept connections')) {
         clearTimeout(timer)
-        child.removeAllListeners('exit')
+        child.off('exit', early)
         resolve(child)
       }
     })
