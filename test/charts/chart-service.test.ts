@@ -17,17 +17,19 @@ const point = (extra: Record<string, unknown> = {}): Record<string, unknown> => 
 
 interface Setup { charts: ChartService, pool: RenderPool, store: MemoryStore }
 
-function setup (t: Test, env: Record<string, string> = {}): Setup {
-  const config = loadConfig({ LIVEGATE_RENDER_THREADS: '1', LIVEGATE_STORE: 'memory', ...env })
-  const pool = createRenderPool(config.charts)
+/** A chart service over `pool` (or a new one), with its own config: the URL allowlist travels with each task. */
+function setup (t: Test, env: Record<string, string> = {}, pool?: RenderPool): Setup {
+  const config = loadConfig({ LIVEGATE_RENDER_THREADS: '1', LIVEGATE_STORE: 'memory', LIVEGATE_RENDER_TIMEOUT_MS: '60000', ...env })
+  const usedPool = pool ?? createRenderPool(config.charts)
   const store = new MemoryStore({ maxBytes: 64 << 20, ttlSeconds: 3600 })
-  const charts = createChartService({ charts: config.charts, store, pool })
-  t.teardown(async () => { await charts.close() })
-  return { charts, pool, store }
+  const charts = createChartService({ charts: config.charts, store, pool: usedPool })
+  if (pool === undefined) t.teardown(async () => { await charts.close() })
+  return { charts, pool: usedPool, store }
 }
 
-// One warm pool for the tests that need no special config: starting a worker (importing vega) is the slow part.
+// One warm pool for every test here: starting a worker (importing vega) is the slow part, very slow on a loaded machine.
 const shared = setup(t0)
+t0.setTimeout(300_000)
 
 async function refusal (promise: Promise<unknown>): Promise<LivegateError> {
   try {
@@ -154,7 +156,7 @@ test('URLs under LIVEGATE_CHART_URL_ALLOWLIST load; others stay refused', async 
   await once(server, 'listening')
   t.teardown(() => { server.close() })
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-  const { charts } = setup(t, { LIVEGATE_CHART_URL_ALLOWLIST: `${base}/data/` })
+  const { charts } = setup(t, { LIVEGATE_CHART_URL_ALLOWLIST: `${base}/data/` }, shared.pool)
   const ok = await charts.create({ spec: point({ data: { url: `${base}/data/points.csv` } }), format: 'svg' })
   t.equal(ok.cached, false)
   const svg = (await charts.artifact(ok.id, 'svg'))?.bytes.toString('utf8') ?? ''
