@@ -14,6 +14,7 @@
  *
  *   node --import tsx bench/web.ts [--rounds 3] [--no-write]
  */
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { buildApp } from '../src/app.js'
@@ -35,7 +36,14 @@ interface Sample { enterToPaintMs: number, toolMs: number }
 type Case = 'cold start' | 'cold cache' | 'warm cache'
 
 async function startGateway (): Promise<{ url: string, close: () => Promise<void> }> {
-  const app = await buildApp(loadConfig({ LIVEGATE_STORE: 'memory', LIVEGATE_RENDER_THREADS: '1', LIVEGATE_LOG_LEVEL: 'warn' }))
+  // Timeouts raised so a slow cold start on a busy machine is measured rather than cut off.
+  const app = await buildApp(loadConfig({
+    LIVEGATE_STORE: 'memory',
+    LIVEGATE_RENDER_THREADS: '1',
+    LIVEGATE_LOG_LEVEL: 'warn',
+    LIVEGATE_RENDER_TIMEOUT_MS: '120000',
+    LIVEGATE_TOOL_TIMEOUT_MS: '120000',
+  }))
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
@@ -60,7 +68,10 @@ async function timeTurn (page: Page, prompt: string): Promise<Sample> {
   const all = await marks(page)
   const enter = all.filter((m) => m.name === 'enter')[enters] as Mark
   const failed = all.find((m) => m.t > enter.t && m.name === 'tool-run' && m.status !== 'ok')
-  if (failed !== undefined) throw new Error(`the tool run failed (${String(failed.status)}): "${prompt}" drew no chart`)
+  if (failed !== undefined) {
+    const why = await page.locator(`figure.tool-run[data-id="${failed.id ?? ''}"] .tool-error`).innerText().catch(() => '')
+    throw new Error(`the tool run failed (${String(failed.status)}: ${why}): "${prompt}" drew no chart`)
+  }
   const painted = all.find((m) => m.name === 'image-painted' && m.t > enter.t) as Mark
   const run = all.find((m) => m.name === 'tool-run' && m.id === painted.id)
   const toolMs = typeof run?.durationMs === 'number' ? run.durationMs : NaN
@@ -96,6 +107,7 @@ if (missing !== undefined) throw new Error(missing)
 const cleanups: Array<() => Promise<void> | void> = []
 const browser = await launchChromium({ teardown: (fn) => { cleanups.push(fn) } })
 const samples: Record<Case, Sample[]> = { 'cold start': [], 'cold cache': [], 'warm cache': [] }
+const loadBefore = os.loadavg()[0] ?? NaN
 try {
   for (let i = 0; i < ROUNDS; i++) {
     await round(browser, samples)
@@ -117,11 +129,12 @@ const body = [
   '',
   `Machine: ${machineLine()}; Chromium ${browser.version()} headless.`,
   `Method: \`node --import tsx bench/web.ts --rounds ${ROUNDS}\`. Each round starts a fresh gateway (\`npm start\`'s offline setup: ` +
-    'built-in simulator, memory store, one render thread) and a fresh browser context; "cold start" is the first chart of ' +
+    'built-in simulator, memory store, one render thread; render and tool timeouts raised to 120 s so a slow cold start is measured, not cut off) and a fresh browser context; "cold start" is the first chart of ' +
     `the gateway, "cold cache" the same chart in the ${COLD_THEMES.join(', ')} themes (not yet rendered, worker warm), "warm cache" ` +
     '"plot them" again (artifact-store hit; the browser reuses the immutable PNG). "Tool run" is the event frame\'s `durationMs`; ' +
     '"rest" is everything else: the simulator\'s scripted turn and its 20 ms pacing, relay, event frame, image fetch, decode and paint.',
-  'Caveat: one machine shared with other work; the simulator, gateway and browser share its cores.',
+  `Caveat: one machine shared with other work (1-minute load average ${fixed(loadBefore, 1)} before the run, ${fixed(os.loadavg()[0] ?? NaN, 1)} after, ` +
+    `on ${os.availableParallelism()} cores); the simulator, gateway, render worker and browser share those cores, so cold numbers above all swing with the load.`,
 ].join('\n')
 console.log(body)
 if (!args['no-write']) writeSection('Web client', body)

@@ -30,6 +30,14 @@ export class Conversation {
   constructor (list, scroller, mark) {
     this.list = list
     this.scroller = scroller
+    /**
+     * Whether new output scrolls into view. Only the reader's scrolling changes it (content growing under them,
+     * say from opening a tool run's arguments, does not): near the bottom means "keep following".
+     */
+    this.following = true
+    scroller.addEventListener('scroll', () => {
+      this.following = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICK_TO_BOTTOM_PX
+    }, { passive: true })
     this.mark = mark
     /** @type {HTMLElement | undefined} the model turn being streamed */
     this.modelTurn = undefined
@@ -52,14 +60,12 @@ export class Conversation {
   }
 
   /**
-   * Change the view and keep following the stream, unless the reader had scrolled up to read something earlier.
+   * Change the view and keep following the stream, unless the reader has scrolled up to read something earlier.
    * @param {() => void} change
    */
   #grow (change) {
-    const box = this.scroller
-    const following = box.scrollHeight - box.scrollTop - box.clientHeight < STICK_TO_BOTTOM_PX
     change()
-    if (following) box.scrollTop = box.scrollHeight
+    if (this.following) this.scroller.scrollTop = this.scroller.scrollHeight
   }
 
   /**

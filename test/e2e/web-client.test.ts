@@ -8,6 +8,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import type { Page } from 'playwright-core'
 import { CLIENT_TOKEN, type Gateway } from '../helpers/gateway.js'
 import { startE2eGateway as startGateway } from './helpers/e2e-gateway.js'
 import { SEED_PROMPTS } from '../../src/simulator/seed.js'
@@ -30,6 +31,10 @@ const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '../../test-artifacts')
 const wavDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-e2e-'))
 const wav = await writeSpeechLikeWav(path.join(wavDir, 'speech.wav'), { rate: 44100, toneHz: MIC_TONE_HZ })
 const browser = await launchChromium(t, { fakeMicWav: wav })
+
+async function scrolledToBottom (page: Page): Promise<boolean> {
+  return await page.locator('#conversation-box').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 2)
+}
 
 function latestConnection (gw: Gateway): NonNullable<Gateway['sim']['connections'][number]> {
   const conn = gw.sim.connections.at(-1)
@@ -72,9 +77,21 @@ t.test('types the seed prompts: streamed text answer, then the chart image serve
   t.ok(map.naturalWidth > 0 && map.naturalHeight > 0, `map has pixels (${map.naturalWidth}x${map.naturalHeight})`)
   t.ok(map.src.startsWith(`${gw.httpUrl}/`), `map served by livegate: ${map.src}`)
   t.match(map.alt, /^Map centred on -33\.86/, 'alt text names where the map is')
+  t.ok(await scrolledToBottom(page), 'the conversation followed the new turns (opening the arguments did not stop it)')
 
   await mkdir(ARTIFACTS_DIR, { recursive: true })
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client.png'), fullPage: true })
+
+  // A reader who scrolls up to look at the chart is not pulled back down by the next answer.
+  await page.locator('#conversation-box').evaluate(async (el) => {
+    el.scrollTop = 0
+    // Scroll events are dispatched with the next rendering update: wait two frames so the page has seen it.
+    // (No named helper here: the test loader would wrap it in a function the page does not have.)
+    const raf = (globalThis as unknown as { requestAnimationFrame (cb: () => void): void }).requestAnimationFrame
+    await new Promise<void>((resolve) => { raf(() => { raf(resolve) }) })
+  })
+  await ask(page, 'What did I just say?')
+  t.equal(await page.locator('#conversation-box').evaluate((el) => el.scrollTop), 0, 'the view stays where the reader put it')
   t.same(errors, [], 'no script errors on the page')
 })
 
