@@ -101,3 +101,10 @@ test('text renders in real fonts: Latin, CJK and colour emoji are not blank boxe
   const emoji = await dark('😀🎉')
   t.ok(emoji.coloured > 200, `emoji drawn in colour (${emoji.coloured} coloured px)`)
 })
+
+test('Vega-Lite warnings reach the result, so the model can fix its spec', async (t) => {
+  const spec = { data: { values: [{ k: 'a', v: 1 }] }, mark: 'bar', encoding: { x: { field: 'k', type: 'nominal' }, y: { field: 'v', type: 'quantitative' }, shape: { field: 'k', type: 'nominal' } } }
+  const out = await renderChart(task({ specJson: JSON.stringify(spec), format: 'svg' }))
+  if (!out.ok) return t.fail(out.detail)
+  t.same(out.warnings, ['shape dropped as it is incompatible with "bar".'])
+})
