@@ -32,15 +32,15 @@ export interface RedisStoreOptions {
   ttlSeconds: number
   /** Prepended to every key [default: `livegate:artifact:`]. */
   keyPrefix?: string
-  /** Longest wait for a TCP connection [default: 2000 ms]. */
+  /** Longest wait for a TCP connection [default: 5000 ms]. */
   connectTimeoutMs?: number
-  /** Longest wait for any one command's reply [default: 2000 ms]. */
+  /** Longest wait for any one command's reply, event-loop lag included [default: 5000 ms]. */
   commandTimeoutMs?: number
 }
 
 export const DEFAULT_KEY_PREFIX = 'livegate:artifact:'
-const CONNECT_TIMEOUT_MS = 2000
-const COMMAND_TIMEOUT_MS = 2000
+const CONNECT_TIMEOUT_MS = 5000
+const COMMAND_TIMEOUT_MS = 5000
 /** Reconnect backoff: 100 ms, 200 ms, … capped at 2 s, forever, so a replica recovers when Redis comes back. */
 const RETRY_STEP_MS = 100
 const RETRY_MAX_MS = 2000
@@ -76,6 +76,8 @@ export class RedisStore implements ArtifactStore {
     })
     // Without a listener ioredis prints every connection error to the console; keep the latest (scrubbed) reason.
     this.#redis.on('error', (err: unknown) => { this.#lastError = this.#scrub(err) })
+    this.#redis.on('ready', () => { this.#lastError = undefined })
+    this.#redis.on('close', () => { this.#lastError ??= 'connection closed' })
     this.#ready = this.#redis.connect().then(() => {}, (err: unknown) => {
       const reason = this.#lastError ?? this.#scrub(err)
       throw new LivegateError('LG_ERR_ARTIFACT_STORE_UNAVAILABLE', `LIVEGATE_STORE: cannot use Redis at ${this.#where}: ${reason}`)
@@ -102,7 +104,8 @@ export class RedisStore implements ArtifactStore {
       return await command()
     } catch (err) {
       // The cause is rebuilt from the scrubbed message only: ioredis errors carry the command and its arguments.
-      const cause = new Error(`Redis ${this.#where}: ${this.#scrub(err)}`)
+      const connection = this.#lastError === undefined ? '' : ` (connection: ${this.#lastError})`
+      const cause = new Error(`Redis ${this.#where}: ${this.#scrub(err)}${connection}`)
       throw new LivegateError('LG_ERR_ARTIFACT_STORE_UNAVAILABLE', CLIENT_DETAIL, undefined, { cause })
     }
   }

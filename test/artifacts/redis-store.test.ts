@@ -153,7 +153,7 @@ test('a dead Redis fails every operation with LG_ERR_ARTIFACT_STORE_UNAVAILABLE,
   }
   const err = await store.get('a.png').catch((e: unknown) => e)
   t.match(err, { detail: /artifact store \(Redis\) is unavailable/ })
-  t.match((err as Error).cause, { message: new RegExp(`Redis 127\\.0\\.0\\.1:${server.port}: `) }, 'the cause names the server for the log')
+  t.match((err as Error).cause, { message: new RegExp(`^Redis 127\\.0\\.0\\.1:${server.port}: \\S`) }, 'the cause names the server and the reason, for the log')
 
   await server.restart()
   await until(t, 'the store reconnects', async () => await store.get('a.png').then(() => true, () => false))
