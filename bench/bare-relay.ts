@@ -4,7 +4,7 @@
  * client's path and query, and pipes `(data, isBinary)` both ways without parsing anything. No auth, no setup
  * rewrite, no tool interception, no backpressure, no logging: the floor a Node relay on `ws` can reach.
  *
- * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0]`; it prints
+ * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0] [--like-livegate]`; it prints
  * `{"ready":{"port":N}}` once listening. Not a benchmark itself: bench/run.ts skips it.
  */
 import { once } from 'node:events'
@@ -15,12 +15,21 @@ import WebSocket, { WebSocketServer } from 'ws'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
+/** livegate's default LIVEGATE_HIGH_WATER_BYTES (1 MiB) and its tool-call marker, for the ablation. */
+const HIGH_WATER_BYTES = 1024 * 1024
+const MARKER = Buffer.from('"toolCall')
 /** The same limit livegate applies by default (LIVEGATE_MAX_FRAME_BYTES, 8 MiB). */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 export interface BareRelayOptions {
   /** `http://host:port` or `ws://host:port` of the upstream; the client's path and query are appended. */
   upstreamUrl: string
+  /**
+   * Ablation: do per frame what livegate's LiveSession does besides piping (a send callback, a `bufferedAmount`
+   * check after each send, a marker scan of upstream frames, frame and byte counters), still without parsing, to
+   * tell that per-frame work apart from everything else livegate's process carries.
+   */
+  perFrameLikeLivegate?: boolean
   host?: string
   port?: number
 }
@@ -46,12 +55,23 @@ export async function startBareRelay (options: BareRelayOptions): Promise<BareRe
     maxPayload: MAX_PAYLOAD_BYTES,
     clientTracking: true,
   })
+  const likeLivegate = options.perFrameLikeLivegate === true
   wss.on('connection', function relay (client, request) {
     const upstream = new WebSocket(base + (request.url ?? '/'), { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES })
     let pending: Array<{ data: Buffer, binary: boolean }> | undefined = []
+    const counters = { frames: 0, bytes: 0, toolCalls: 0, paused: false }
+    const onSent = (): void => {
+      if (counters.paused && upstream.bufferedAmount <= HIGH_WATER_BYTES >>> 1) counters.paused = false
+    }
     client.on('message', (data: Buffer, isBinary: boolean) => {
       if (pending !== undefined) pending.push({ data, binary: isBinary })
-      else upstream.send(data, isBinary ? BINARY : TEXT)
+      else if (!likeLivegate) upstream.send(data, isBinary ? BINARY : TEXT)
+      else {
+        counters.frames++
+        counters.bytes += data.length
+        upstream.send(data, isBinary ? BINARY : TEXT, onSent)
+        if (!counters.paused && upstream.bufferedAmount > HIGH_WATER_BYTES) counters.paused = true
+      }
     })
     upstream.on('open', () => {
       const queued = pending ?? []
@@ -59,7 +79,16 @@ export async function startBareRelay (options: BareRelayOptions): Promise<BareRe
       for (const frame of queued) upstream.send(frame.data, frame.binary ? BINARY : TEXT)
     })
     upstream.on('message', (data: Buffer, isBinary: boolean) => {
-      client.send(data, isBinary ? BINARY : TEXT)
+      if (!likeLivegate) {
+        client.send(data, isBinary ? BINARY : TEXT)
+        return
+      }
+      counters.frames++
+      counters.bytes += data.length
+      if (data.indexOf(MARKER) !== -1) counters.toolCalls++
+      if (client.readyState !== client.OPEN) return
+      client.send(data, isBinary ? BINARY : TEXT, onSent)
+      if (!counters.paused && client.bufferedAmount > HIGH_WATER_BYTES) counters.paused = true
     })
     client.on('close', (code: number, reason: Buffer) => {
       if (upstream.readyState === WebSocket.OPEN) upstream.close(sendable(code), reason)
@@ -82,12 +111,14 @@ export async function startBareRelay (options: BareRelayOptions): Promise<BareRe
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' } } })
+  const { values } = parseArgs({
+    options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' }, 'like-livegate': { type: 'boolean', default: false } },
+  })
   if (values.upstream === undefined) {
     process.stderr.write('usage: bare-relay.ts --upstream http://127.0.0.1:PORT [--port N]\n')
     process.exit(2)
   }
-  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port) })
+  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port), perFrameLikeLivegate: values['like-livegate'] })
   process.stdout.write(`${JSON.stringify({ ready: { port: relay.port } })}\n`)
   process.on('SIGTERM', () => { void relay.close().then(() => process.exit(0)) })
 }

@@ -5,7 +5,11 @@
  * the load client. Reports round-trip p50/p99 and the latency each relay adds over the direct baseline, CPU per
  * relayed frame of each relay process, and RSS per idle session. Writes the "Relay" section of bench/RESULTS.md.
  *
- *   npm run bench -- relay [--sessions 1,100,500] [--duration 10] [--warmup 1] [--idle 500] [--no-write]
+ *   npm run bench -- relay [--sessions 1,100,500] [--duration 10] [--warmup 1] [--idle 500] [--rounds 3]
+ *                          [--targets direct,bare,livegate] [--no-write]
+ *
+ * `--targets` may add `bare-like`: the bare relay doing livegate's per-frame work (bare-relay.ts --like-livegate),
+ * which separates the cost of that work from the rest of livegate's process.
  */
 import { parseArgs } from 'node:util'
 import { runAudioLoad } from './lib/audio-load.js'
@@ -33,7 +37,7 @@ const WARMUP_MS = Number(args.warmup) * 1000
 const IDLE_SESSIONS = Number(args.idle)
 /** Each (sessions, target) run is repeated this many times, the targets interleaved, and the samples pooled. */
 const ROUNDS = Number(args.rounds)
-const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'livegate'>
+const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'livegate'>
 const WARMUP_SESSIONS = 50
 const WARMUP_LOAD_MS = 3_000
 /** Targets from the issue: p99 added < 1 ms at 100 sessions, CPU/frame ≤ 1.2× bare, ≤ 64 KB per idle session. */
@@ -64,7 +68,7 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
       isDirect || direct === undefined ? '—' : signedMs(row.rtt.p50 - direct.rtt.p50),
       isDirect || direct === undefined ? '—' : signedMs(row.rtt.p99 - direct.rtt.p99),
       isRelay ? fixed(row.cpuUsPerFrame, 1) : `(sim ${fixed(row.simulatorCpuUsPerFrame, 1)})`,
-      row.target === 'livegate' && bare !== undefined ? `${fixed(row.cpuUsPerFrame / bare.cpuUsPerFrame, 2)}× ${roundRange(row, bare)}` : '—',
+      isRelay && row !== bare && bare !== undefined ? `${fixed(row.cpuUsPerFrame / bare.cpuUsPerFrame, 2)}× ${roundRange(row, bare)}` : '—',
       isDirect ? `— / ${fixed(row.cores.simulator, 2)} / ${fixed(row.cores.client, 2)}`
         : `${fixed(row.cores.target, 2)} / ${fixed(row.cores.simulator, 2)} / ${fixed(row.cores.client, 2)}`,
       ms(row.lag.p99),
@@ -77,6 +81,9 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
     fixed(row.beforeBytes / 2 ** 20, 1),
     fixed(row.afterBytes / 2 ** 20, 1),
     fixed((row.afterBytes - row.beforeBytes) / row.sessions / 1024, 1),
+    fixed(row.afterCloseBytes / 2 ** 20, 1),
+    `${fixed(row.heapUsed.before / 2 ** 20, 1)} / ${fixed(row.heapUsed.open / 2 ** 20, 1)} / ${fixed(row.heapUsed.closed / 2 ** 20, 1)}`,
+    fixed((row.heapUsed.open - row.heapUsed.before) / row.sessions / 1024, 1),
   ])
 
   const at100 = (target: string): LoadRow | undefined => rows.find((r) => r.sessions === 100 && r.target === target)
@@ -136,7 +143,8 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
     '',
     '### RSS per idle session',
     '',
-    table(['relay', 'idle sessions', 'RSS before MiB', 'RSS after MiB', 'KB per session'], idleRows),
+    table(['relay', 'idle sessions', 'RSS before MiB', 'RSS after MiB', 'KB per session', 'RSS after closing MiB',
+      'V8 heap used MiB: before / open / closed', 'heap KB per session'], idleRows),
     '',
     '### Targets (issue 2)',
     '',
@@ -162,7 +170,7 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
 }
 
 const started = new Date()
-const targets = await startTargets()
+const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like') })
 const rows: LoadRow[] = []
 const idle: IdleRow[] = []
 try {

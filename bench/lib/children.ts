@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
@@ -17,13 +20,16 @@ const READY_TIMEOUT_MS = 30_000
 /** Time given to a signalled full GC before memory is read. */
 const GC_SETTLE_MS = 500
 
+/** `process.memoryUsage()` of a child, in bytes. */
+export interface HeapUsage { rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number }
+
 export interface Child {
   readonly name: string
   readonly pid: number
   /** What the child reported when ready (our children), or `{ port }` (livegate). */
   readonly info: Record<string, unknown>
-  /** Full GC in the child (see gc-hook.mjs), then a pause for it to finish. */
-  collectGarbage (): Promise<void>
+  /** Full GC in the child (see gc-hook.mjs), then a pause for it to finish; resolves with its heap after the GC. */
+  collectGarbage (): Promise<HeapUsage | undefined>
   stop (): Promise<void>
 }
 
@@ -39,8 +45,14 @@ function wrap (name: string, proc: ChildProcess, info: Record<string, unknown>):
     pid,
     info,
     async collectGarbage () {
+      const file = join(tmpdir(), `livegate-bench-heap-${pid}.json`)
+      rmSync(file, { force: true })
       process.kill(pid, 'SIGUSR2')
       await sleep(GC_SETTLE_MS)
+      if (!existsSync(file)) return undefined
+      const usage = JSON.parse(readFileSync(file, 'utf8')) as HeapUsage
+      rmSync(file, { force: true })
+      return usage
     },
     async stop () {
       if (proc.exitCode !== null || proc.signalCode !== null) return

@@ -33,7 +33,16 @@ export interface LoadRow {
   hostLoad: number
 }
 
-export interface IdleRow { target: string, sessions: number, beforeBytes: number, afterBytes: number }
+export interface IdleRow {
+  target: string
+  sessions: number
+  beforeBytes: number
+  afterBytes: number
+  /** RSS after the sessions closed and a full GC (the allocator may keep freed pages: not a leak test). */
+  afterCloseBytes: number
+  /** V8 heap in use after a full GC: before, with the sessions open, after they closed (a leak test). */
+  heapUsed: { before: number, open: number, closed: number }
+}
 
 export interface RoundMeasure { load: AudioLoadResult, cpuS: number, simulatorCpuS: number, hostLoad: number }
 
@@ -91,14 +100,17 @@ export function pool (sessions: number, target: string, measures: readonly Round
 export async function idleRun (target: Target, sessions: number): Promise<IdleRow> {
   await closeSessions(await openSessions(target.url, 20, audioSetup()))
   await sleep(500)
-  await target.child.collectGarbage()
+  const heapBefore = await target.child.collectGarbage()
   const beforeBytes = rssBytes(target.child.pid)
   const sockets = await openSessions(target.url, sessions, audioSetup())
   await sleep(1000)
-  await target.child.collectGarbage()
+  const heapOpen = await target.child.collectGarbage()
   const afterBytes = rssBytes(target.child.pid)
   await closeSessions(sockets)
-  await sleep(500)
+  await sleep(1000)
+  const heapClosed = await target.child.collectGarbage()
+  const afterCloseBytes = rssBytes(target.child.pid)
   process.stderr.write(`relay: ${sessions} idle sessions, ${target.name}: +${fixed((afterBytes - beforeBytes) / sessions / 1024, 1)} KB/session\n`)
-  return { target: target.name, sessions, beforeBytes, afterBytes }
+  const heapUsed = { before: heapBefore?.heapUsed ?? NaN, open: heapOpen?.heapUsed ?? NaN, closed: heapClosed?.heapUsed ?? NaN }
+  return { target: target.name, sessions, beforeBytes, afterBytes, afterCloseBytes, heapUsed }
 }

@@ -26,6 +26,8 @@ export interface Targets {
   readonly direct: Target
   /** Undefined when started with `bare: false`. */
   readonly bare: Target | undefined
+  /** Only when started with `bareLikeLivegate: true`. */
+  readonly 'bare-like': Target | undefined
   readonly livegate: Target
   stop (): Promise<void>
 }
@@ -35,7 +37,9 @@ export interface TargetOptions {
   livegateEnv?: Record<string, string>
   /** Start the bare relay too (default true). */
   bare?: boolean
-  /** Extra node flags for the two relays (e.g. `--cpu-prof`), not the simulator. */
+  /** Also start the bare relay doing livegate's per-frame work (`--like-livegate`, an ablation). Default false. */
+  bareLikeLivegate?: boolean
+  /** Extra node flags for the relays (e.g. a profiler hook), not the simulator. */
   relayNodeArgs?: readonly string[]
 }
 
@@ -49,6 +53,10 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
     const upstream = String(simulator.info.url)
     const bare = options.bare === false ? undefined : await spawnReporting('bare-relay', BARE_RELAY, ['--upstream', upstream], options.relayNodeArgs)
     if (bare !== undefined) started.push(bare)
+    const bareLike = options.bareLikeLivegate === true
+      ? await spawnReporting('bare-relay-like-livegate', BARE_RELAY, ['--upstream', upstream, '--like-livegate'], options.relayNodeArgs)
+      : undefined
+    if (bareLike !== undefined) started.push(bareLike)
     const livegate = await spawnLivegate({
       GEMINI_API_KEY: SERVER_KEY,
       LIVEGATE_UPSTREAM_URL: upstream,
@@ -60,6 +68,7 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
       simulator,
       direct: { name: 'direct to simulator', url: liveUrl(upstream, CLIENT_TOKEN), child: simulator },
       bare: bare === undefined ? undefined : { name: 'bare ws relay', url: liveUrl(`http://127.0.0.1:${String(bare.info.port)}`, CLIENT_TOKEN), child: bare },
+      'bare-like': bareLike === undefined ? undefined : { name: 'bare relay + livegate\'s per-frame work', url: liveUrl(`http://127.0.0.1:${String(bareLike.info.port)}`, CLIENT_TOKEN), child: bareLike },
       livegate: { name: 'livegate', url: liveUrl(`http://127.0.0.1:${String(livegate.info.port)}`, CLIENT_TOKEN), child: livegate },
       stop,
     }
