@@ -228,6 +228,9 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
       'so the "during renders" rows measure CPU contention on this machine as much as event-loop blocking in livegate.',
     '- The render turn (last table) is the client\'s view: its text turn from `render <tag>` to `turnComplete`, which ' +
       'includes the simulator\'s scripted reply after the tool response.',
+    '- Workers at nice 19 give way to every normal-priority task, other tenants\' included: on this shared host that ' +
+      'cuts render throughput (fewer renders done, longer render turns). On a host of its own livegate\'s relay thread ' +
+      'is mostly idle, so the renders would keep nearly all of the CPU they get today.',
   ].join('\n')
 }
 
