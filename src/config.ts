@@ -265,6 +265,17 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
-  const secrets = [config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? [])]
+  const secrets = [config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []), redisPassword(config)]
   return secrets.filter((s): s is string => s !== undefined && s !== '')
+}
+
+/** The password in a `redis://user:password@host` store URL, so logs can never show it. */
+function redisPassword (config: Config): string | undefined {
+  if (config.store.kind !== 'redis') return undefined
+  try {
+    const password = decodeURIComponent(new URL(config.store.location).password)
+    return password === '' ? undefined : password
+  } catch {
+    return undefined
+  }
 }

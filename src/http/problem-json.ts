@@ -47,7 +47,9 @@ function fromFastifyError (err: FastifyError): LivegateError {
 
 export function sendProblem (reply: FastifyReply, err: LivegateError): FastifyReply {
   const problem = problemOf(err, reply.request.url.split('?')[0] ?? '/')
-  if (err.code === 'LG_ERR_RENDER_BUSY') void reply.header('retry-after', String(err.extra?.retryAfterSeconds ?? 1))
+  if (err.code === 'LG_ERR_RENDER_BUSY' || err.code === 'LG_ERR_ARTIFACT_STORE_UNAVAILABLE') {
+    void reply.header('retry-after', String(err.extra?.retryAfterSeconds ?? 1))
+  }
   return reply.code(err.status).type('application/problem+json').send(problem)
 }
 

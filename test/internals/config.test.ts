@@ -57,3 +57,9 @@ t.test('never echoes a secret in a config error', async (t) => {
   t.match(second, /LIVEGATE_STORE/)
   t.notMatch(second, 'pw@')
 })
+
+t.test('the Redis password counts as a secret for log redaction', async (t) => {
+  const { secretsOf } = await import('../../src/config.js')
+  t.ok(secretsOf(loadConfig({ LIVEGATE_STORE: 'redis://user:s3cr%40t@127.0.0.1:6379' })).includes('s3cr@t'))
+  t.same(secretsOf(loadConfig({ LIVEGATE_STORE: 'redis://127.0.0.1:6379' })), [])
+})
