@@ -26,8 +26,11 @@ async function start (t: { teardown: (fn: () => Promise<void>) => void }, env: R
 
 const AUS = `markers=${encodeURIComponent('size:mid|color:orange|label:C|Darwin|Brisbane|Sydney|Canberra|Melbourne|Adelaide|Perth|Hobart')}`
 
+// One offline gateway for the offline cases: each app starts its own worker pools, which is the slow part.
+const offline = await start(t, { LIVEGATE_PUBLIC_URL: 'https://maps.example.test' })
+
 t.test('GET /v1/maps/staticmap answers the PNG with an ETag and immutable caching (offline)', async (t) => {
-  const { app } = await start(t)
+  const { app } = offline
   const res = await app.inject({ method: 'GET', url: `/v1/maps/staticmap?${AUS}&size=400x300` })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'image/png')
@@ -46,7 +49,7 @@ t.test('GET /v1/maps/staticmap answers the PNG with an ETag and immutable cachin
 })
 
 t.test('POST /v1/maps takes draw_map arguments and answers {id, url, ...}', async (t) => {
-  const { app } = await start(t, { LIVEGATE_PUBLIC_URL: 'https://maps.example.test' })
+  const { app } = offline
   const res = await app.inject({
     method: 'POST',
     url: '/v1/maps',
@@ -66,7 +69,7 @@ t.test('POST /v1/maps takes draw_map arguments and answers {id, url, ...}', asyn
 })
 
 t.test('errors are problem+json naming the parameter, index and token', async (t) => {
-  const { app } = await start(t)
+  const { app } = offline
   const cases: Array<[string, InjectOptions & { method: 'GET' | 'POST', url: string }, number, string, RegExp]> = [
     ['bad colour', { method: 'GET', url: '/v1/maps/staticmap?markers=1,2&markers=color:reddish|3,4' }, 400, 'LG_ERR_MAP_INVALID_PARAM', /^markers\[1\]: unknown color 'reddish'/],
     ['zoom out of range', { method: 'GET', url: '/v1/maps/staticmap?center=0,0&zoom=30' }, 400, 'LG_ERR_MAP_INVALID_PARAM', /^zoom: invalid zoom '30'/],
