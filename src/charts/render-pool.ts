@@ -18,7 +18,12 @@ export interface RenderPoolOptions {
   queue: number
   timeoutMs: number
   heapMb: number
+  /** CPU niceness of the worker threads (Linux: per thread), default RENDER_WORKER_NICE; 0 keeps normal priority. */
+  nice?: number
 }
+
+/** Renders yield the CPU to the relay's event loop when they compete for it. */
+export const RENDER_WORKER_NICE = 19
 
 export interface RenderedImage { bytes: Buffer, width: number, height: number, warnings: string[] }
 
@@ -79,6 +84,7 @@ export function createRenderPool (options: RenderPoolOptions): RenderPool {
     idleTimeout: Infinity,
     maxQueue: options.queue,
     resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
+    workerData: { nice: options.nice ?? RENDER_WORKER_NICE },
   })
   // A worker that dies (heap limit) is reported on the task too; without a listener the pool's 'error' would throw.
   piscina.on('error', () => {})

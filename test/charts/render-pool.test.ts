@@ -80,3 +80,17 @@ test('a worker killed by its heap limit fails that render only; the process and 
   t.ok(after.width > 500, 'a replacement worker renders the next chart')
   t.ok(process.memoryUsage().heapUsed < 512 * 1024 * 1024, 'the main heap never held the bomb')
 })
+
+test('render worker threads run at a low CPU priority so the relay thread wins the cores', { skip: process.platform !== 'linux' && 'per-thread nice is Linux-only' }, async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const { RENDER_WORKER_NICE } = await import('../../src/charts/render-pool.js')
+  const niceOf = (tid: string): number => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) // field 19 (nice), counted after "(comm)"
+  }
+  await runWhenReady(small, task(FIVE_FILMS))
+  const nices = readdirSync('/proc/self/task').map(niceOf)
+  const os = await import('node:os')
+  t.equal(niceOf(String(process.pid)), os.getPriority(), 'the main thread keeps its priority')
+  t.ok(nices.includes(RENDER_WORKER_NICE), `a worker thread runs at nice ${RENDER_WORKER_NICE} (${nices.join(',')})`)
+})
