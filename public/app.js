@@ -143,6 +143,7 @@ function sendMessage () {
   // A typed turn interrupts the model (clientContent does, upstream); stop its voice here too.
   player.interrupt()
   if (client.sendText(text)) {
+    if (conversation.modelTurn !== undefined) conversation.interrupted()
     conversation.turnComplete()
     conversation.userText(text)
     messageBox.value = ''
@@ -166,7 +167,8 @@ async function stopMic () {
   if (!mic.active) return
   await mic.stop()
   client.sendAudioStreamEnd()
-  micButton.setAttribute('aria-pressed', 'false')
+  // The label says what a press will do; no aria-pressed as well, which would make screen readers say both.
+  micButton.dataset.active = 'false'
   micButton.textContent = 'Start microphone'
 }
 
@@ -176,7 +178,7 @@ micButton.addEventListener('click', async () => {
   try {
     await player.unlock()
     await mic.start((pcm) => { client.sendAudio(bytesToBase64(pcm)) })
-    micButton.setAttribute('aria-pressed', 'true')
+    micButton.dataset.active = 'true'
     micButton.textContent = 'Stop microphone'
     mark('mic-started', { contextRate: mic.stats.contextRate })
   } catch (err) {

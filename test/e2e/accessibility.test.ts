@@ -13,7 +13,7 @@ import { SEED_PROMPTS } from '../../src/simulator/seed.js'
 import { chromiumMissing, launchChromium, openClient } from './helpers/browser.js'
 import { ask, connect, loadedToolImage, waitReady, UI_TIMEOUT_MS } from './helpers/page-driver.js'
 
-t.setTimeout(300_000)
+t.setTimeout(900_000)
 const missing = chromiumMissing()
 if (missing !== undefined) t.fail(missing)
 

@@ -12,7 +12,7 @@ export interface ConnectOptions {
 }
 
 /** Longest wait for something the page should show: a limit, not an assertion on speed (CI machines get busy). */
-export const UI_TIMEOUT_MS = 60_000
+export const UI_TIMEOUT_MS = 120_000
 
 export async function connect (page: Page, { token = '', model, modality = 'TEXT', voice }: ConnectOptions = {}): Promise<void> {
   await page.getByLabel('livegate token').fill(token)
