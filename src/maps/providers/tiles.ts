@@ -75,14 +75,15 @@ export function createTilesProvider (options: TilesOptions): MapProvider {
     const key = `tiles/${createHash('sha256').update(url).digest('base64url').slice(0, 32)}`
     const hot = memory.get(key)
     if (hot !== undefined) return hot
-    const stored = await options.store?.get(key)
+    // The store is a cache: if it fails, fetch (and draw) anyway.
+    const stored = await options.store?.get(key).catch(() => undefined)
     if (stored !== undefined) { memory.set(key, stored.bytes); return stored.bytes }
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await request(url, { signal, headersTimeout: timeout, bodyTimeout: timeout, headers: { 'user-agent': USER_AGENT } })
       const bytes = new Uint8Array(await res.body.arrayBuffer())
       if (res.statusCode === 200) {
         memory.set(key, bytes)
-        await options.store?.put(key, bytes, { mimeType: String(res.headers['content-type'] ?? 'image/png'), sourceKind: 'tile' })
+        await options.store?.put(key, bytes, { mimeType: String(res.headers['content-type'] ?? 'image/png'), sourceKind: 'tile' }).catch(() => undefined)
         return bytes
       }
       if (res.statusCode !== 429 && res.statusCode < 500) return undefined
