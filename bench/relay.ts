@@ -117,7 +117,7 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
     `Command: \`${benchCommand('')}relay --sessions ${SESSION_COUNTS.join(',')} --duration ${DURATION_MS / 1000} ` +
-      `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS}\` (bench/relay.ts).`,
+      `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS} --targets ${TARGET_KEYS.join(',')}\` (bench/relay.ts).`,
     '',
     'Method: three servers, each in its own process: the simulator in echo mode (`startSimulator({ echo: true })`), ' +
       'the bare `ws` relay (bench/bare-relay.ts: pipes `(data, isBinary)` both ways, no parsing) and livegate ' +
