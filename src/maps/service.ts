@@ -125,7 +125,7 @@ export function createMapService (options: MapServiceOptions): MapService {
     if (entry === undefined) {
       const controller = new AbortController()
       const created: Shared = { promise: draw(req, id, controller.signal), controller, waiters: 0 }
-      created.promise.catch(() => {}).finally(() => inflight.delete(id))
+      created.promise.catch(() => {}).finally(() => { if (inflight.get(id) === created) inflight.delete(id) })
       inflight.set(id, created)
       entry = created
     }
