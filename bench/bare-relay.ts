@@ -4,13 +4,15 @@
  * client's path and query, and pipes `(data, isBinary)` both ways without parsing anything. No auth, no setup
  * rewrite, no tool interception, no backpressure, no logging: the floor a Node relay on `ws` can reach.
  *
- * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0] [--like-livegate]`; it prints
+ * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0] [--like-livegate] [--fastify]`; it prints
  * `{"ready":{"port":N}}` once listening. Not a benchmark itself: bench/run.ts skips it.
  */
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import websocket from '@fastify/websocket'
+import Fastify from 'fastify'
 import WebSocket, { WebSocketServer } from 'ws'
 
 const BINARY = { binary: true } as const
@@ -30,6 +32,8 @@ export interface BareRelayOptions {
    * tell that per-frame work apart from everything else livegate's process carries.
    */
   perFrameLikeLivegate?: boolean
+  /** Ablation: accept clients through Fastify and @fastify/websocket (as livegate does) instead of a plain ws server. */
+  fastify?: boolean
   host?: string
   port?: number
 }
@@ -46,18 +50,10 @@ function sendable (code: number): number {
   return (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999) ? code : 1011
 }
 
-export async function startBareRelay (options: BareRelayOptions): Promise<BareRelay> {
-  const base = options.upstreamUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
-  const wss = new WebSocketServer({
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    perMessageDeflate: false,
-    maxPayload: MAX_PAYLOAD_BYTES,
-    clientTracking: true,
-  })
-  const likeLivegate = options.perFrameLikeLivegate === true
-  wss.on('connection', function relay (client, request) {
-    const upstream = new WebSocket(base + (request.url ?? '/'), { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES })
+/** The per-connection relay: dial `base + url` and pipe both ways. */
+function createPipe (base: string, likeLivegate: boolean) {
+  return function relay (client: WebSocket, url: string): void {
+    const upstream = new WebSocket(base + url, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES })
     let pending: Array<{ data: Buffer, binary: boolean }> | undefined = []
     const counters = { frames: 0, bytes: 0, toolCalls: 0, paused: false }
     const onSent = (): void => {
@@ -99,7 +95,21 @@ export async function startBareRelay (options: BareRelayOptions): Promise<BareRe
     })
     client.on('error', () => {})
     upstream.on('error', () => {})
+  }
+}
+
+export async function startBareRelay (options: BareRelayOptions): Promise<BareRelay> {
+  const base = options.upstreamUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
+  const relay = createPipe(base, options.perFrameLikeLivegate === true)
+  if (options.fastify === true) return await startOnFastify(relay, options)
+  const wss = new WebSocketServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    perMessageDeflate: false,
+    maxPayload: MAX_PAYLOAD_BYTES,
+    clientTracking: true,
   })
+  wss.on('connection', (client, request) => { relay(client, request.url ?? '/') })
   await once(wss, 'listening')
   return {
     port: (wss.address() as AddressInfo).port,
@@ -110,15 +120,30 @@ export async function startBareRelay (options: BareRelayOptions): Promise<BareRe
   }
 }
 
+/** The same pipe behind Fastify and @fastify/websocket, as livegate accepts its clients. */
+async function startOnFastify (relay: (client: WebSocket, url: string) => void, options: BareRelayOptions): Promise<BareRelay> {
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  await app.register(websocket, { options: { maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false, clientTracking: false } })
+  app.get('/*', { websocket: true }, (client, request) => { relay(client, request.raw.url ?? '/') })
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 })
+  const address = app.server.address() as AddressInfo
+  return { port: address.port, async close () { await app.close() } }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { upstream: { type: 'string' }, port: { type: 'string', default: '0' }, 'like-livegate': { type: 'boolean', default: false } },
+    options: {
+      upstream: { type: 'string' },
+      port: { type: 'string', default: '0' },
+      'like-livegate': { type: 'boolean', default: false },
+      fastify: { type: 'boolean', default: false },
+    },
   })
   if (values.upstream === undefined) {
     process.stderr.write('usage: bare-relay.ts --upstream http://127.0.0.1:PORT [--port N]\n')
     process.exit(2)
   }
-  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port), perFrameLikeLivegate: values['like-livegate'] })
+  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port), perFrameLikeLivegate: values['like-livegate'], fastify: values.fastify })
   process.stdout.write(`${JSON.stringify({ ready: { port: relay.port } })}\n`)
   process.on('SIGTERM', () => { void relay.close().then(() => process.exit(0)) })
 }

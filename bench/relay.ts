@@ -9,7 +9,8 @@
  *                          [--targets direct,bare,livegate] [--no-write]
  *
  * `--targets` may add `bare-like`: the bare relay doing livegate's per-frame work (bare-relay.ts --like-livegate),
- * which separates the cost of that work from the rest of livegate's process.
+ * which separates the cost of that work from the rest of livegate's process; and `bare-fastify`: the bare pipe behind
+ * Fastify + @fastify/websocket, as livegate accepts clients.
  */
 import { parseArgs } from 'node:util'
 import { runAudioLoad } from './lib/audio-load.js'
@@ -37,7 +38,7 @@ const WARMUP_MS = Number(args.warmup) * 1000
 const IDLE_SESSIONS = Number(args.idle)
 /** Each (sessions, target) run is repeated this many times, the targets interleaved, and the samples pooled. */
 const ROUNDS = Number(args.rounds)
-const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'livegate'>
+const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'bare-fastify' | 'livegate'>
 const WARMUP_SESSIONS = 50
 const WARMUP_LOAD_MS = 3_000
 /** Targets from the issue: p99 added < 1 ms at 100 sessions, CPU/frame ≤ 1.2× bare, ≤ 64 KB per idle session. */
@@ -170,7 +171,7 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
 }
 
 const started = new Date()
-const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like') })
+const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
 const rows: LoadRow[] = []
 const idle: IdleRow[] = []
 try {

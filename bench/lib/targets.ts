@@ -28,6 +28,8 @@ export interface Targets {
   readonly bare: Target | undefined
   /** Only when started with `bareLikeLivegate: true`. */
   readonly 'bare-like': Target | undefined
+  /** Only when started with `bareOnFastify: true`. */
+  readonly 'bare-fastify': Target | undefined
   readonly livegate: Target
   stop (): Promise<void>
 }
@@ -39,6 +41,8 @@ export interface TargetOptions {
   bare?: boolean
   /** Also start the bare relay doing livegate's per-frame work (`--like-livegate`, an ablation). Default false. */
   bareLikeLivegate?: boolean
+  /** Also start the bare relay behind Fastify + @fastify/websocket (`--fastify`, an ablation). Default false. */
+  bareOnFastify?: boolean
   /** Extra node flags for the relays (e.g. a profiler hook), not the simulator. */
   relayNodeArgs?: readonly string[]
 }
@@ -57,6 +61,10 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
       ? await spawnReporting('bare-relay-like-livegate', BARE_RELAY, ['--upstream', upstream, '--like-livegate'], options.relayNodeArgs)
       : undefined
     if (bareLike !== undefined) started.push(bareLike)
+    const bareFastify = options.bareOnFastify === true
+      ? await spawnReporting('bare-relay-on-fastify', BARE_RELAY, ['--upstream', upstream, '--fastify'], options.relayNodeArgs)
+      : undefined
+    if (bareFastify !== undefined) started.push(bareFastify)
     const livegate = await spawnLivegate({
       GEMINI_API_KEY: SERVER_KEY,
       LIVEGATE_UPSTREAM_URL: upstream,
@@ -69,6 +77,7 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
       direct: { name: 'direct to simulator', url: liveUrl(upstream, CLIENT_TOKEN), child: simulator },
       bare: bare === undefined ? undefined : { name: 'bare ws relay', url: liveUrl(`http://127.0.0.1:${String(bare.info.port)}`, CLIENT_TOKEN), child: bare },
       'bare-like': bareLike === undefined ? undefined : { name: 'bare relay + livegate\'s per-frame work', url: liveUrl(`http://127.0.0.1:${String(bareLike.info.port)}`, CLIENT_TOKEN), child: bareLike },
+      'bare-fastify': bareFastify === undefined ? undefined : { name: 'bare relay on Fastify + @fastify/websocket', url: liveUrl(`http://127.0.0.1:${String(bareFastify.info.port)}`, CLIENT_TOKEN), child: bareFastify },
       livegate: { name: 'livegate', url: liveUrl(`http://127.0.0.1:${String(livegate.info.port)}`, CLIENT_TOKEN), child: livegate },
       stop,
     }
