@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { UI_TIMEOUT_MS } from './page-driver.js'
 
 export const CHROMIUM_PATH = process.env.LIVEGATE_CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -44,6 +45,8 @@ export interface OpenedPage {
 /** A new context (own storage) and page at the gateway's `/`. */
 export async function openClient (browser: Browser, baseUrl: string, viewport = { width: 1100, height: 900 }): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport })
+  // Clicks and fills wait as long as the page-level waits do: on a saturated CI machine 30 s is not always enough.
+  context.setDefaultTimeout(UI_TIMEOUT_MS)
   const page = await context.newPage()
   const errors: string[] = []
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`))
