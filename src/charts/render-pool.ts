@@ -1,7 +1,8 @@
 /**
  * @module charts/render-pool
  * The worker-thread pool renders run in (piscina), sized from config. Each worker has a heap limit, so a spec that
- * exhausts memory kills its worker (piscina replaces it) and not the process. Each render has a timeout, and the
+ * exhausts memory kills its worker (piscina replaces it) and not the process; Node enforces that limit on a best-effort
+ * basis (nodejs/node#47224), which is why spec-input.ts refuses the one-huge-array shapes before a render starts. Each render has a timeout, and the
  * caller's AbortSignal cancels it: piscina terminates the worker running an aborted task, which is safe with
  * @napi-rs/canvas (node-canvas aborts the process when a worker dies mid-encode: reference/chart-rendering.md §4.4).
  */
