@@ -41,9 +41,13 @@ const EXPRESSION_ERROR = /^(Illegal |Unrecognized function|Unrecognized signal n
 
 interface HeadlessView extends vega.View { _viewWidth: number, _viewHeight: number, _runtime: { data: Record<string, unknown> } }
 
+/** Warnings that only mean "there is no browser here" (interactions bound to window events): noise to a model. */
+const HEADLESS_NOISE = /^Can not resolve event source: window$/
+
 function collector (warnings: string[]): vega.LoggerInterface {
   const push = (...args: readonly unknown[]): void => {
-    if (warnings.length < MAX_WARNINGS) warnings.push(args.map(String).join(' '))
+    const text = args.map(String).join(' ')
+    if (warnings.length < MAX_WARNINGS && !HEADLESS_NOISE.test(text)) warnings.push(text)
   }
   const logger = {
     level (): number { return vega.Warn },

@@ -108,3 +108,16 @@ test('Vega-Lite warnings reach the result, so the model can fix its spec', async
   if (!out.ok) return t.fail(out.detail)
   t.same(out.warnings, ['shape dropped as it is incompatible with "bar".'])
 })
+
+test('renders Altair 4 output (Vega-Lite v4 schema with the old `selection` syntax)', async (t) => {
+  const altair4 = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v4.17.0.json', config: { view: { continuousWidth: 400, continuousHeight: 300 } },
+    data: { name: 'data-abc' }, datasets: { 'data-abc': [{ a: 1, b: 2 }, { a: 2, b: 4 }] }, mark: 'point',
+    encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } },
+    selection: { selector001: { type: 'interval', bind: 'scales', encodings: ['x', 'y'] } },
+  }
+  const out = await renderChart(task({ specJson: JSON.stringify(altair4), format: 'svg' }))
+  if (!out.ok) return t.fail(out.detail)
+  t.same(out.warnings, [])
+  t.equal((Buffer.from(out.bytes).toString('utf8').match(/<path [^>]*transform="translate\(/g) ?? []).length, 2, 'both points drawn')
+})
