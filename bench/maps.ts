@@ -8,6 +8,7 @@
  *
  *   node --import tsx bench/maps.ts [--runs 30] [--no-write]
  */
+import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { MemoryStore } from '../src/artifacts/memory-store.js'
 import { parseMapArgs } from '../src/maps/params.js'
@@ -24,6 +25,7 @@ import { startTileServer } from '../test/maps/fake-servers.js'
 // Not strict: bench/run.ts passes every benchmark the same flags (e.g. --rounds), which this one ignores.
 const { values: args } = parseArgs({ strict: false, options: { runs: { type: 'string', default: '30' }, 'no-write': { type: 'boolean', default: false } } })
 const RUNS = Number(args.runs)
+const LOAD_AT_START = os.loadavg()[0] ?? NaN
 const TARGETS = { offline: 50, tiles: 80 }
 
 const CAPITALS: Array<[string, string]> = [
@@ -96,6 +98,8 @@ Machine: ${machineLine()}. Method: \`node --import tsx bench/maps.ts --runs ${RU
 one worker thread). Each sample is \`provider.draw()\`: parse, gazetteer lookup in the worker, fit, draw and PNG encode in the
 worker, including the structured-clone hops — not an artifact-store hit. The tile rows use a local tile server serving generated
 256 px PNG tiles, with the tile cache warm (no fetch during the timed runs). Caveat: the first map after start pays the worker
-start (tsx + canvas load, about 1–3 s under tsx) and the gazetteer load (about 0.3–0.8 s); those are one-off costs not shown here.`
+start (tsx + canvas load, about 1–3 s under tsx) and the gazetteer load (about 0.3–0.8 s); those are one-off costs not shown here.
+The 1-minute load average was ${LOAD_AT_START.toFixed(1)} at the start of this run (other work shares the machine); the min column is the
+least disturbed figure.`
 if (args['no-write']) console.log(body)
 else writeSection('Maps', body)
