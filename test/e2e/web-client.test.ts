@@ -191,6 +191,23 @@ t.test('model text is shown as text, never parsed as HTML', async (t) => {
   t.same(errors, [])
 })
 
+t.test('goAway is announced, and a call for a function the page lacks is answered with an error, not left hanging', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await waitReady(page)
+  const conn = latestConnection(gw)
+  conn.send({ goAway: { timeLeft: '50s' } })
+  await page.locator('#conversation .notice', { hasText: 'in 50s' }).waitFor({ timeout: UI_TIMEOUT_MS })
+  t.pass('the goAway notice shows the time left')
+  // get_weather is no server tool, so livegate passes the call through to the page as Gemini sent it.
+  conn.send({ toolCall: { functionCalls: [{ id: 'function-call-1', name: 'get_weather', args: { city: 'Paris' } }] } })
+  const answer = await conn.waitFor((f) => f.kind === 'toolResponse', UI_TIMEOUT_MS)
+  t.match(answer.message, { toolResponse: { functionResponses: [{ id: 'function-call-1', name: 'get_weather', response: { error: { code: 'NOT_AVAILABLE' } } }] } })
+  t.match(await page.locator('#conversation .notice.error', { hasText: 'get_weather' }).innerText(), /cannot run/)
+  t.same(errors, [])
+})
+
 t.test('a wrong token shows the close code and reason; fixing it connects', async (t) => {
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl)
