@@ -4,7 +4,7 @@
  * so tests can build several gateways in one process.
  */
 import { randomBytes } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import type { LivegateContext } from './context.js'
@@ -12,6 +12,7 @@ import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
+import { createCredentialCheck, credentialOf, queryOf } from './live/auth.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
 import { renderAltairTool } from './tools/render-altair.js'
@@ -71,11 +72,24 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       timeoutMs: config.tools.timeoutMs,
     }),
   })
-  await app.register(chartsRoutes, { prefix: '/v1' })
+  // Rendering costs CPU (and Maps quota), so it needs a client token when tokens are configured; artifacts stay public:
+  // their URLs are handed out by tool runs and must work in a plain <img src>.
+  await app.register(async function renderingApi (scope) {
+    scope.addHook('onRequest', requireClientToken(config.clients.tokens))
+    await scope.register(chartsRoutes, { prefix: '/v1' })
+    await scope.register(mapsRoutes, { prefix: '/v1' })
+  })
   await app.register(artifactsRoutes, { prefix: '/v1' })
-  await app.register(mapsRoutes, { prefix: '/v1' })
   await app.register(webClient)
   return app
+}
+
+/** An onRequest hook: the same credentials as the WebSocket routes, refused as 401 problem+json. */
+function requireClientToken (tokens: readonly string[] | undefined) {
+  const check = createCredentialCheck(tokens)
+  return async function clientToken (request: FastifyRequest): Promise<void> {
+    check(credentialOf(queryOf(request.raw.url ?? ''), request.headers))
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { test, type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { DEFAULT_KEY_PREFIX } from '../../src/artifacts/redis-store.js'
-import { startGateway, type Gateway } from '../helpers/gateway.js'
+import { CLIENT_TOKEN, startGateway, type Gateway } from '../helpers/gateway.js'
 import { deleteKeys, testRedisUrl } from '../helpers/redis-server.js'
 
 /** A database of its own, so the default key prefix the gateways use collides with no other test file. */
@@ -58,7 +58,7 @@ test('a chart rendered on replica A is served by replica B', async (t) => {
     mark: 'bar',
     encoding: { x: { field: 'k', type: 'nominal' }, y: { field: 'v', type: 'quantitative' } },
   }
-  const created = await fetch(`${a.httpUrl}/v1/charts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) })
+  const created = await fetch(`${a.httpUrl}/v1/charts`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_TOKEN}` }, body: JSON.stringify(spec) })
   t.equal(created.status, 201)
   const { id, urls } = await created.json() as { id: string, urls: { png: string, svg: string } }
   const pngPath = new URL(urls.png).pathname
@@ -94,7 +94,7 @@ test('a chart rendered on replica A is served by replica B', async (t) => {
 
 test('a static map drawn on replica A is served by replica B at its artifact URL', async (t) => {
   const { a, b, redis } = await replicas(t)
-  const drawn = await fetchBytes(`${a.httpUrl}/v1/maps/staticmap?center=-33.86,151.21&zoom=10&size=200x200`)
+  const drawn = await fetchBytes(`${a.httpUrl}/v1/maps/staticmap?center=-33.86,151.21&zoom=10&size=200x200&key=${CLIENT_TOKEN}`)
   t.equal(drawn.status, 200)
   t.equal(drawn.type, 'image/png')
   const path = drawn.location

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { deflateSync } from 'node:zlib'
 import t0, { test } from 'tap'
 import { encodeSpecForUrl } from '../../src/charts/url-encoding.js'
-import { startGateway, type Gateway } from '../helpers/gateway.js'
+import { CLIENT_TOKEN, startGateway, type Gateway } from '../helpers/gateway.js'
 import { checkResponse } from '../helpers/openapi.js'
 import { decodePng, PNG_SIGNATURE } from '../charts/pixels.js'
 
@@ -16,7 +16,7 @@ const bars = (n: number): Record<string, unknown> => ({
 interface Res { statusCode: number, headers: Record<string, string>, body: string, bytes: Buffer }
 
 async function call (gw: Gateway, method: string, path: string, init: { body?: string, headers?: Record<string, string> } = {}): Promise<Res> {
-  const res = await fetch(gw.httpUrl + path, { method, headers: init.headers, body: init.body })
+  const res = await fetch(gw.httpUrl + path, { method, headers: { authorization: `Bearer ${CLIENT_TOKEN}`, ...init.headers }, body: init.body })
   const bytes = Buffer.from(await res.arrayBuffer())
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: bytes.toString('utf8'), bytes }
 }
