@@ -7,7 +7,7 @@ import { createChartService, type ChartService } from '../../src/charts/chart-se
 import { createRenderPool, type RenderPool } from '../../src/charts/render-pool.js'
 import { loadConfig } from '../../src/config.js'
 import type { LivegateError } from '../../src/errors.js'
-import { decodePng } from './pixels.js'
+import { decodePng } from '../helpers/pixels.js'
 
 const FIVE_FILMS = JSON.parse(readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')) as Record<string, unknown>
 const point = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { renderChart, type RenderTask } from '../../src/charts/render.js'
 import { THEME_NAMES, themeConfig } from '../../src/charts/themes.js'
-import { countUnlike, decodePng, PNG_SIGNATURE } from './pixels.js'
+import { countUnlike, decodePng, PNG_SIGNATURE } from '../helpers/pixels.js'
 
 const FIVE_FILMS = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
 

@@ -4,7 +4,7 @@ import t0, { test } from 'tap'
 import { encodeSpecForUrl } from '../../src/charts/url-encoding.js'
 import { CLIENT_TOKEN, startGateway, type Gateway } from '../helpers/gateway.js'
 import { checkResponse } from '../helpers/openapi.js'
-import { decodePng, PNG_SIGNATURE } from '../charts/pixels.js'
+import { decodePng, PNG_SIGNATURE } from '../helpers/pixels.js'
 
 const FIVE_FILMS_TEXT = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
 const FIVE_FILMS = JSON.parse(FIVE_FILMS_TEXT) as Record<string, unknown>

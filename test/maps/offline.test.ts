@@ -6,7 +6,7 @@ import { pixelOf } from '../../src/maps/mercator.js'
 import { PIN_SIZES } from '../../src/maps/render/overlays.js'
 import { LAND, WATER } from '../../src/maps/render/basemap.js'
 import type { LatLng, MarkerSize } from '../../src/maps/types.js'
-import { decodePng, hex, near, type Pixels } from './pixels.js'
+import { decodePng, hex, near, type Pixels } from '../helpers/pixels.js'
 
 const store = new MemoryStore({ maxBytes: 256 * 1024 * 1024, ttlSeconds: 3600 })
 const maps = createMapService({ config: loadConfig({ LIVEGATE_STORE: 'memory' }), store })

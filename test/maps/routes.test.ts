@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js'
 import { createLogSink } from '../helpers/log-sink.js'
 import { checkResponse } from '../helpers/openapi.js'
 import { startFakeGoogle } from './fake-servers.js'
-import { decodePng } from './pixels.js'
+import { decodePng } from '../helpers/pixels.js'
 
 const MAPS_KEY = 'AIzaSy-rest-maps-key-must-never-leak'
 const BASE_ENV = {

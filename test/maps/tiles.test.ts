@@ -4,7 +4,7 @@ import { createMapPool } from '../../src/maps/pool.js'
 import { createTilesProvider, tilesFor, tileUrl } from '../../src/maps/providers/tiles.js'
 import { parseMapQuery } from '../../src/maps/params.js'
 import { pixelOf, project } from '../../src/maps/mercator.js'
-import { decodePng, near } from './pixels.js'
+import { decodePng, near } from '../helpers/pixels.js'
 import { startTileServer, tileColor } from './fake-servers.js'
 
 const pool = createMapPool({ threads: 1, queue: 16, heapMb: 256 })

@@ -8,8 +8,8 @@ export interface Pixels {
   at (x: number, y: number): [number, number, number, number]
 }
 
-export async function decodePng (png: Buffer): Promise<Pixels> {
-  const image = await loadImage(png)
+export async function decodePng (png: Uint8Array): Promise<Pixels> {
+  const image = await loadImage(Buffer.from(png.buffer, png.byteOffset, png.byteLength))
   const canvas = createCanvas(image.width, image.height)
   const ctx = canvas.getContext('2d')
   ctx.drawImage(image, 0, 0)
@@ -19,7 +19,7 @@ export async function decodePng (png: Buffer): Promise<Pixels> {
     height: image.height,
     data,
     at (x, y) {
-      const i = (y * image.width + x) * 4
+      const i = (Math.round(y) * image.width + Math.round(x)) * 4
       return [data[i] ?? 0, data[i + 1] ?? 0, data[i + 2] ?? 0, data[i + 3] ?? 0]
     },
   }
@@ -37,3 +37,13 @@ export function countUnlike (pixels: Pixels, colour: readonly number[], toleranc
 }
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+/** Every channel within `tolerance` of the expected colour. */
+export function near (actual: readonly number[], expected: readonly number[], tolerance = 12): boolean {
+  return expected.every((v, i) => Math.abs((actual[i] ?? -999) - v) <= tolerance)
+}
+
+export function hex (css: string): [number, number, number] {
+  const n = parseInt(css.slice(1), 16)
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255]
+}
