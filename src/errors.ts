@@ -26,14 +26,11 @@ export const ERRORS = {
   // RELAY
   LG_ERR_RELAY_NOT_SETUP: { status: 400, ws: 1007, title: 'First frame is not setup', fix: 'Send `{"setup": {...}}` as the first message of a session.' },
   LG_ERR_RELAY_BAD_FRAME: { status: 400, ws: 1007, title: 'Frame is not a JSON message', fix: 'Send one JSON object per frame with exactly one of setup, clientContent, realtimeInput, toolResponse.' },
-  LG_ERR_RELAY_SETUP_TWICE: { status: 400, ws: 1007, title: 'Second setup frame', fix: 'Send setup once per connection; open a new connection (or resume) to change it.' },
-  LG_ERR_RELAY_FRAME_TOO_LARGE: { status: 413, ws: 1009, title: 'Frame too large', fix: 'Split the data or raise LIVEGATE_MAX_FRAME_BYTES.' },
   LG_ERR_RELAY_SETUP_TIMEOUT: { status: 408, ws: 1008, title: 'No setup frame in time', fix: 'Send setup right after the socket opens (LIVEGATE_SETUP_TIMEOUT_MS).' },
   LG_ERR_RELAY_IDLE: { status: 408, ws: 1001, title: 'Session idle', fix: 'Keep sending, or raise LIVEGATE_IDLE_TIMEOUT_MS.' },
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
-  LG_ERR_RELAY_NOT_FOUND: { status: 404, ws: 1008, title: 'Unknown WebSocket path', fix: 'Connect to /ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent or /v1/live.' },
 
   // UPSTREAM
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },
