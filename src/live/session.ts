@@ -68,7 +68,6 @@ export class LiveSession implements SessionHandle, SessionIO {
   #upstreamPaused = false
   /** Frame type the upstream uses (Gemini: binary); injected client frames follow it. */
   #upstreamBinary = true
-  #closeCode: number | undefined = undefined
   readonly #onClientSent: (err?: Error) => void
   readonly #onUpstreamSent: (err?: Error) => void
   readonly #onUpstreamMessage: (data: Buffer, isBinary: boolean) => void
@@ -154,32 +153,13 @@ export class LiveSession implements SessionHandle, SessionIO {
   }
 
   close (code: number, reason: string): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#closeCode = sendableCloseCode(code)
-    const why = truncateCloseReason(reason)
-    this.#client.close(this.#closeCode, why)
-    const upstream = this.#upstream
-    if (upstream !== undefined) {
-      this.#detach(upstream)
-      if (this.#upstreamOpen) upstream.close(CLOSE_GOING_AWAY, 'client session ended')
-      else upstream.terminate()
-    }
-    this.#interceptor.close()
+    if (!this.#end(CLOSE_GOING_AWAY, 'client session ended')) return
+    this.#client.close(sendableCloseCode(code), truncateCloseReason(reason))
   }
 
   /** The client is gone without a close handshake (missed pings): tell the upstream why, then cut the client. */
   drop (err: LivegateError): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#closeCode = CLOSE_ABNORMAL
-    const upstream = this.#upstream
-    if (upstream !== undefined) {
-      this.#detach(upstream)
-      if (this.#upstreamOpen) upstream.close(err.wsCode, truncateCloseReason(`${err.code}: ${err.detail}`))
-      else upstream.terminate()
-    }
-    this.#interceptor.close()
+    if (!this.#end(err.wsCode, `${err.code}: ${err.detail}`)) return
     this.#client.terminate()
   }
 
@@ -297,25 +277,31 @@ export class LiveSession implements SessionHandle, SessionIO {
 
   // Closing -------------------------------------------------------------------------------------------------------
 
-  #clientClosed (code: number, reason: Buffer): void {
-    const wasClosed = this.#closed
+  /**
+   * Mark the session ended (once), stop its tool runs, and close the upstream with this code and reason (or abandon
+   * the dial). Returns false when the session had already ended.
+   */
+  #end (upstreamCode: number, upstreamReason: string): boolean {
+    if (this.#closed) return false
     this.#closed = true
-    this.#closeCode ??= code
     const upstream = this.#upstream
-    if (!wasClosed && upstream !== undefined) {
+    if (upstream !== undefined) {
       this.#detach(upstream)
-      // A client that vanished (1006) is "going away" to the upstream, not an internal error.
-      if (this.#upstreamOpen) {
-        if (code === CLOSE_ABNORMAL) upstream.close(CLOSE_GOING_AWAY, 'client connection lost')
-        else upstream.close(sendableCloseCode(code), truncateCloseReason(reason.toString()))
-      } else {
-        upstream.terminate()
-      }
+      if (this.#upstreamOpen) upstream.close(sendableCloseCode(upstreamCode), truncateCloseReason(upstreamReason))
+      else upstream.terminate()
     }
-    if (!wasClosed) this.#interceptor.close()
+    this.#interceptor.close()
+    return true
+  }
+
+  #clientClosed (code: number, reason: Buffer): void {
+    // A client that vanished (1006) is "going away" to the upstream, not an internal error.
+    const closedByClient = code === CLOSE_ABNORMAL
+      ? this.#end(CLOSE_GOING_AWAY, 'client connection lost')
+      : this.#end(code, reason.toString())
     this.log.info({
       closeCode: code,
-      closedBy: wasClosed ? 'livegate' : 'client',
+      closedBy: closedByClient ? 'client' : 'livegate',
       durationMs: Date.now() - this.startedMs,
       clientFrames: this.clientFrames,
       clientBytes: this.clientBytes,
