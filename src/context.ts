@@ -4,19 +4,15 @@
  * test can run several gateways in one process.
  */
 import type { Config } from './config.js'
+import type { LiveSession } from './live/session.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import type { ChartService } from './charts/chart-service.js'
 import type { MapService } from './maps/service.js'
 
-/** The part of a live session the app needs for shutdown and health. */
-export interface SessionHandle {
-  readonly id: string
-  close (code: number, reason: string): void
-}
-
 export interface LivegateContext {
   readonly config: Config
-  readonly sessions: Set<SessionHandle>
+  /** Open client sessions (the relay adds and removes them; health counts them). */
+  readonly sessions: Set<LiveSession>
   /** Set once shutdown begins: new sessions are refused, health says so. */
   closing: boolean
   /** Base URL of the upstream Gemini service actually used (the in-process simulator when no key is set). */

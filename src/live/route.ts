@@ -29,7 +29,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const { config } = context
   const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const sessions = new Set<LiveSession>()
+  const { sessions } = context
   if (config.clients.tokens === undefined) {
     app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
   }
@@ -69,10 +69,8 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       models: config.upstream.models,
     }, interceptor)
     sessions.add(session)
-    context.sessions.add(session)
     socket.once('close', () => {
       sessions.delete(session)
-      context.sessions.delete(session)
     })
     session.log.info('session started')
     const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {

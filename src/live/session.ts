@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
-import type { SessionHandle } from '../context.js'
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, field, parseFrame, sendableCloseCode, truncateCloseReason,
   type JsonObject,
@@ -38,7 +37,7 @@ export interface SessionIO {
   sendClient (message: JsonObject): void
 }
 
-export class LiveSession implements SessionHandle, SessionIO {
+export class LiveSession implements SessionIO {
   readonly id: string
   log: FastifyBaseLogger
   readonly startedMs: number
