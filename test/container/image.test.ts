@@ -73,6 +73,8 @@ t.test('the Dockerfile builds with podman', async (t) => {
     await run('bash', ['scripts/container/base-image.sh', BASE_IMAGE], { env, cwd: REPO, timeout: 10 * 60_000 })
   }
   await podman(['build', '--format', 'docker', '--network', 'host', '--pull=never', '--tag', IMAGE, '.'], 15 * 60_000)
+  // Each build with changed sources leaves the previous image untagged: drop those so repeated runs do not fill the disk.
+  t.teardown(() => podman(['image', 'prune', '--force']).then(() => {}, () => {}))
   interface Healthcheck { Test?: string[] }
   const [config] = JSON.parse(await podman(['image', 'inspect', IMAGE])) as Array<{
     Healthcheck?: Healthcheck
