@@ -19,7 +19,7 @@ import { machineLine } from './lib/proc-stats.js'
 import { idleRun, loadRound, pool, type IdleRow, type LoadRow, type RoundMeasure } from './lib/relay-measure.js'
 import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, ms, signedMs, table } from './lib/stats.js'
-import { startTargets, type Target } from './lib/targets.js'
+import { startTargets } from './lib/targets.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +36,10 @@ const SESSION_COUNTS = args.sessions.split(',').map(Number)
 const DURATION_MS = Number(args.duration) * 1000
 const WARMUP_MS = Number(args.warmup) * 1000
 const IDLE_SESSIONS = Number(args.idle)
-/** Each (sessions, target) run is repeated this many times, the targets interleaved, and the samples pooled. */
+/**
+ * Each (sessions, target) run is repeated this many times, each round with fresh processes and the targets in a
+ * rotated order, and the samples pooled.
+ */
 const ROUNDS = Number(args.rounds)
 const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'bare-fastify' | 'livegate'>
 const WARMUP_SESSIONS = 50
@@ -125,10 +128,12 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
       '(`src/main.ts` as `npm start` runs it, default config, client tokens on, server tools on, pino at info to ' +
       '/dev/null). The load client (this process) opens N sessions to each target in turn, sends `setup`, waits for ' +
       '`setupComplete`, then sends 640-byte 16 kHz PCM chunks (base64 `realtimeInput.audio` text frames) at 50 ' +
-      `frames/s per session for ${DURATION_MS / 1000} s, phases spread evenly, open loop; ${ROUNDS} rounds with the ` +
-      'targets interleaved (direct, bare, livegate, direct, …), samples pooled. Each chunk carries a stamp ' +
+      `frames/s per session for ${DURATION_MS / 1000} s, phases spread evenly, open loop; ${ROUNDS} rounds, each with ` +
+      'fresh processes of all three servers (one process\'s CPU per frame differs from the next one\'s of the same ' +
+      'program by more than the relays differ) and the targets in a rotated order (direct, bare, livegate; then ' +
+      'bare, livegate, direct; …), samples pooled. Each chunk carries a stamp ' +
       '(session, sequence) that comes back in the echo; RTT is send → echo in the load client. The first ' +
-      `${WARMUP_MS / 1000} s of each round is left out of the percentiles, and before any round each target ran ` +
+      `${WARMUP_MS / 1000} s of each round is left out of the percentiles, and at the start of each round each target ran ` +
       `${WARMUP_SESSIONS} sessions for ${WARMUP_LOAD_MS / 1000} s (JIT warm-up). "Added" is the relay's percentile minus the ` +
       'direct run\'s at the same N in the same run. CPU/frame is utime+stime of the relay process ' +
       '(the scheduler\'s run time of all its threads, `/proc/<pid>/task/*/schedstat`, ns) over the run, divided by ' +
@@ -170,30 +175,53 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
   ].join('\n')
 }
 
+/** `[a, b, c]` rotated left by n: round r starts with the r-th target, so no target always runs first or last. */
+function rotate<T> (items: readonly T[], n: number): T[] {
+  const k = items.length === 0 ? 0 : n % items.length
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
 const started = new Date()
-const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
 const rows: LoadRow[] = []
 const idle: IdleRow[] = []
-try {
-  if (IDLE_SESSIONS > 0) {
-    for (const target of [targets.bare, targets.livegate]) if (target !== undefined) idle.push(await idleRun(target, IDLE_SESSIONS))
-  }
-  const chosen = TARGET_KEYS.map((key) => targets[key]).filter((t): t is Target => t !== undefined)
-  // JIT warm-up: every process on the path runs the hot code before anything is measured.
-  for (const target of chosen) {
-    const sockets = await openSessions(target.url, WARMUP_SESSIONS, audioSetup())
-    await runAudioLoad(sockets, { durationMs: WARMUP_LOAD_MS, warmupMs: 0 })
-    await closeSessions(sockets)
-  }
-  for (const sessions of SESSION_COUNTS) {
-    const measures = new Map<Target, RoundMeasure[]>(chosen.map((t) => [t, []]))
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of chosen) measures.get(target)?.push(await loadRound(target, targets.simulator.pid, sessions, { durationMs: DURATION_MS, warmupMs: WARMUP_MS }))
+const measures = new Map<string, RoundMeasure[]>()
+const names = new Map<string, string>()
+const measureKey = (sessions: number, key: string): string => `${sessions}\u0000${key}`
+// Every round starts fresh processes: CPU per frame differs from one process of the same program to the next (JIT
+// decisions, which core it lands on beside the load client), by more than the relays differ. New processes each
+// round average that out instead of crediting it to one relay.
+for (let round = 0; round < ROUNDS; round++) {
+  const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
+  try {
+    if (round === 0 && IDLE_SESSIONS > 0) {
+      for (const target of [targets.bare, targets.livegate]) if (target !== undefined) idle.push(await idleRun(target, IDLE_SESSIONS))
     }
-    for (const target of chosen) rows.push(pool(sessions, target.name, measures.get(target) ?? []))
+    const chosen = TARGET_KEYS.flatMap((key) => {
+      const target = targets[key]
+      return target === undefined ? [] : [{ key, target }]
+    })
+    // JIT warm-up: every process on the path runs the hot code before anything is measured.
+    for (const { target } of chosen) {
+      const sockets = await openSessions(target.url, WARMUP_SESSIONS, audioSetup())
+      await runAudioLoad(sockets, { durationMs: WARMUP_LOAD_MS, warmupMs: 0 })
+      await closeSessions(sockets)
+    }
+    for (const sessions of SESSION_COUNTS) {
+      for (const { key, target } of rotate(chosen, round)) {
+        names.set(key, target.name)
+        const measure = await loadRound(target, targets.simulator.pid, sessions, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
+        measures.set(measureKey(sessions, key), [...(measures.get(measureKey(sessions, key)) ?? []), measure])
+      }
+    }
+  } finally {
+    await targets.stop()
   }
-} finally {
-  await targets.stop()
+}
+for (const sessions of SESSION_COUNTS) {
+  for (const key of TARGET_KEYS) {
+    const pooled = measures.get(measureKey(sessions, key))
+    if (pooled !== undefined) rows.push(pool(sessions, names.get(key) ?? key, pooled))
+  }
 }
 const body = report(rows, idle, started)
 if (!args['no-write']) writeSection('Relay', body)
