@@ -162,9 +162,8 @@ repeated ASCII byte it went about 3× faster. wrk (C) discards bodies and measur
 Target ≥ ${TARGET_GET_RPS} req/s → **${bestRps >= TARGET_GET_RPS ? 'met' : 'not met on this run'}** (best client: ${fixed(bestRps, 0)} req/s).
 
 Relay frame p99 while 4 renders run at once versus idle (target within 10 %): measured by bench/tools.ts, see the
-"Tools" section ("Relay frame round trip while renders run"). Its "workers at nice 19" rows led render workers to
-run at nice 19 by default (\`RENDER_WORKER_NICE\` in src/charts/render-pool.ts); TODO(lead): re-run that benchmark
-with the default config now that the workers are niced, and replace the experiment rows.
+"Tools" section ("Relay frame round trip while renders run"; render workers run at nice 19 by default,
+\`RENDER_WORKER_NICE\` in src/charts/render-pool.ts).
 `
 process.stdout.write(body)
 if (args['no-write'] !== true) writeSection('Charts', body)
