@@ -23,7 +23,7 @@
  */
 import { Redis } from 'ioredis'
 import { LivegateError } from '../errors.js'
-import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore } from './store.js'
+import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore, type StoreHealth } from './store.js'
 
 export interface RedisStoreOptions {
   /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS. */
@@ -88,6 +88,12 @@ export class RedisStore implements ArtifactStore {
 
   /** Resolves once connected and authenticated; rejects with LG_ERR_ARTIFACT_STORE_UNAVAILABLE otherwise. */
   ready (): Promise<void> { return this.#ready }
+
+  /** Connected and authenticated now; otherwise the last connection error (ioredis keeps reconnecting meanwhile). */
+  health (): StoreHealth {
+    if (this.#redis.status === 'ready') return { ok: true }
+    return { ok: false, reason: `Redis ${this.#where}: ${this.#lastError ?? this.#redis.status}` }
+  }
 
   #key (key: string): string { return this.#prefix + key }
 

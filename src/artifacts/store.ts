@@ -39,6 +39,14 @@ export interface ArtifactStore {
   head (key: string): Promise<ArtifactMeta | undefined>
   delete (key: string): Promise<boolean>
   close (): Promise<void>
+  /** Whether the store can be reached now, for /readyz; stores that cannot fail (memory, disk) omit it. */
+  health? (): StoreHealth
+}
+
+export interface StoreHealth {
+  readonly ok: boolean
+  /** Why not, when not ok: a connection error with any password cut out. */
+  readonly reason?: string
 }
 
 /** Letters, digits, `-`, `_`, `.` in `/`-separated segments; no empty, `.` or `..` segment. */

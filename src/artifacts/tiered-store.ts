@@ -4,7 +4,7 @@
  * first and promote what they find below.
  */
 import type { MemoryStore } from './memory-store.js'
-import type { Artifact, ArtifactInput, ArtifactMeta, ArtifactStore } from './store.js'
+import type { Artifact, ArtifactInput, ArtifactMeta, ArtifactStore, StoreHealth } from './store.js'
 import { asBuffer } from './store.js'
 
 export class TieredStore implements ArtifactStore {
@@ -28,6 +28,10 @@ export class TieredStore implements ArtifactStore {
     const found = await this.#cold.get(key)
     if (found !== undefined) this.#hot.remember(found)
     return found
+  }
+
+  health (): StoreHealth {
+    return this.#cold.health?.() ?? { ok: true }
   }
 
   async head (key: string): Promise<ArtifactMeta | undefined> {

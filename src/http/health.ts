@@ -1,13 +1,29 @@
 /**
  * @module http/health
  * `/healthz` (liveness, for the container HEALTHCHECK) and `/readyz` (ready to take sessions), outside `/v1` and auth.
+ *
+ * `/readyz` answers 503 only while the gateway shuts down. A shared artifact store (Redis) that cannot be reached is
+ * reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
+ * must not take every replica out of the load balancer at once. Tool runs meanwhile answer the model with
+ * LG_ERR_ARTIFACT_STORE_UNAVAILABLE.
  */
 import type { FastifyInstance } from 'fastify'
 
 export default async function health (app: FastifyInstance): Promise<void> {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
+  let storeWasOk = true
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
     if (app.livegate.closing) return reply.code(503).send({ status: 'closing' })
-    return { status: 'ready', sessions: app.livegate.sessions.size }
+    const store = app.livegate.artifacts.health?.() ?? { ok: true }
+    if (store.ok !== storeWasOk) {
+      storeWasOk = store.ok
+      if (store.ok) app.log.info('artifact store reachable again')
+      else app.log.warn({ reason: store.reason }, 'artifact store unreachable')
+    }
+    return {
+      status: 'ready',
+      sessions: app.livegate.sessions.size,
+      store: store.ok ? { status: 'ok' } : { status: 'unavailable', reason: store.reason },
+    }
   })
 }
