@@ -5,7 +5,7 @@
  * (2) GET throughput of a cached chart PNG with autocannon in a child process (server and client share the cores).
  * Writes the "Charts" section of bench/RESULTS.md.
  *
- *   node --import tsx bench/charts.ts [--runs 30] [--warmup 5] [--cli-runs 5] [--duration 10] [--connections 50] [--no-write]
+ *   node --import tsx bench/charts.ts [--runs 30] [--warmup 20] [--cli-runs 5] [--duration 10] [--connections 50] [--no-write]
  *
  * `VL2PNG=/path/to/vl2png` adds vega-cli's vl2png (it needs node-canvas, a native build; see the section text).
  */
@@ -29,7 +29,7 @@ import { fixed, ms, summarize, table } from './lib/stats.js'
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '20' },
     'cli-runs': { type: 'string', default: '5' },
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
   },
 })
 const RUNS = Number(args.runs)
+/** Warm-up runs per thread: each worker thread JIT-compiles vega on its own, so the pool gets this many per worker. */
 const WARMUP = Number(args.warmup)
 const CLI_RUNS = Number(args['cli-runs'])
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -78,7 +79,7 @@ async function renders (): Promise<string[][]> {
       const spec = make()
       const file = path.join(dir, `${rows.length}.vl.json`)
       writeFileSync(file, JSON.stringify(spec))
-      const pooled = await timed(async () => await pool.run(task(spec)), RUNS, WARMUP)
+      const pooled = await timed(async () => await pool.run(task(spec)), RUNS, WARMUP * config.charts.threads)
       const inProcess = await timed(async () => { const r = await renderChart(task(spec)); if (!r.ok) throw new Error(r.detail) }, RUNS, WARMUP)
       const svgCli = await cli(vl2svg, file)
       const pngCli = process.env.VL2PNG === undefined ? NaN : await cli(process.env.VL2PNG, file)
@@ -130,9 +131,9 @@ const bestRps = Math.max(result.requests.average, wrkResult?.rps ?? 0)
 const fiveFilms = Number(renderRows[0]?.[2])
 const body = `
 Machine: ${machineLine()}; load average ${load.toFixed(1)} at the start of the run. Command:
-\`${benchCommand(`charts --runs ${RUNS}`)}\` (or \`node --import tsx bench/charts.ts\`).
+\`${benchCommand(`charts --runs ${RUNS} --warmup ${WARMUP}`)}\` (or \`node --import tsx bench/charts.ts\`).
 
-**Warm render to PNG, median of ${RUNS} runs after ${WARMUP} warm-up runs** (ms; scale 1, theme \`default\`, full path:
+**Warm render to PNG, median of ${RUNS} runs after ${WARMUP} warm-up runs per thread** (ms; scale 1, theme \`default\`, full path:
 compile, dataflow with the locked loader and vega-interpreter, size checks, rasterise with @napi-rs/canvas, PNG
 encode). "Pool" is \`RenderPool.run\` (${config.charts.threads} worker threads, includes the hop to the worker and back);
 "in-process" is the same render function on the main thread; the CLI columns start a process per chart, as a
