@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startGateway } from '../helpers/gateway.js'
 import { startRedisServer } from '../helpers/redis-server.js'
-import { connect, hasKey } from '../helpers/ws-client.js'
+import { connect, hasKey, isTurnComplete, type TestClient } from '../helpers/ws-client.js'
+import type { Script } from '../../src/simulator/script.js'
+import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
-const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025' } }
+const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
 
 async function readyz (httpUrl: string): Promise<{ status: number, body: Record<string, unknown> }> {
   const res = await fetch(`${httpUrl}/readyz`)
@@ -39,11 +41,34 @@ t.test('/healthz answers ok and /readyz counts the open sessions', async (t) => 
   t.pass('a closed session is no longer counted')
 })
 
-t.test('/readyz reports a shared Redis store that went away, stays ready, and never shows its password', async (t) => {
+/** The model draws a chart with a new title each turn (no cache hit), then says what the tool answered. */
+const CHART_SCRIPT: Script = {
+  rules: [{
+    match: /chart \w+/,
+    reply: (turn) => [
+      { call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON.replace('Denis Villeneuve Movie Runtimes', `Runtimes ${turn.text}`) } } },
+      { sayFrom: (responses) => JSON.stringify(responses[0]?.response ?? {}) },
+    ],
+  }],
+}
+
+async function chartTurn (client: TestClient, tag: string): Promise<Record<string, unknown>> {
+  const before = client.frames.length
+  client.send({ client_content: { turns: [{ role: 'user', parts: [{ text: `chart ${tag}` }] }], turn_complete: true } })
+  await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), 60_000)
+  const text = client.frames.slice(before).map((f) => ((f.json?.serverContent as { modelTurn?: { parts?: Array<{ text?: string }> } } | undefined)?.modelTurn?.parts ?? []).map((p) => p.text ?? '').join('')).join('')
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+t.test('a shared Redis store that goes away: /readyz reports it and stays ready, the model is told, the session draws again once it is back', async (t) => {
   const password = `canary-${randomBytes(9).toString('hex')}`
   const redis = await startRedisServer(t, ['--requirepass', password])
-  const gw = await startGateway(t, { env: { LIVEGATE_STORE: `redis://:${password}@127.0.0.1:${redis.port}/0` } })
+  const gw = await startGateway(t, { env: { LIVEGATE_STORE: `redis://:${password}@127.0.0.1:${redis.port}/0` }, sim: { script: CHART_SCRIPT } })
   t.match(await readyz(gw.httpUrl), { status: 200, body: { status: 'ready', store: { status: 'ok' } } })
+  const client = await connect(gw.wsUrl)
+  client.send(SETUP)
+  await client.waitFor(hasKey('setupComplete'))
+  t.match(await chartTurn(client, 'before'), { result: 'ok' }, 'a chart turn with Redis up')
 
   await redis.kill()
   const down = await eventually('store reported unavailable', () => readyz(gw.httpUrl), (r) => (r.body.store as { status: string }).status !== 'ok')
@@ -51,10 +76,15 @@ t.test('/readyz reports a shared Redis store that went away, stays ready, and ne
   t.match(down.body, { status: 'ready', store: { status: 'unavailable', reason: new RegExp(`^Redis 127\\.0\\.0\\.1:${redis.port}: `) } })
   t.notMatch(JSON.stringify(down.body), password, 'no password in the body')
   t.match(gw.logs.text(), /artifact store unreachable/, 'the change is logged')
+  const failed = await chartTurn(client, 'during')
+  t.match(failed, { error: { code: 'LG_ERR_ARTIFACT_STORE_UNAVAILABLE' } }, 'the model is told the store is unavailable')
+  t.notMatch(JSON.stringify(failed), password)
 
   await redis.restart()
   await eventually('store reported ok again', () => readyz(gw.httpUrl), (r) => (r.body.store as { status: string }).status === 'ok')
   t.pass('reported ok again once Redis is back')
   t.match(gw.logs.text(), /artifact store reachable again/)
+  t.match(await chartTurn(client, 'after'), { result: 'ok' }, 'the same session draws charts again')
+  client.ws.close()
   t.notMatch(gw.logs.text(), password, 'no password in any log line')
 })
