@@ -30,7 +30,8 @@ const START_TIMEOUT_MS = 10_000
 const running = new Set<ChildProcess>()
 process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
 
-async function freePort (): Promise<number> {
+/** A loopback port nothing listens on right now, for a child server or container to take. */
+export async function freePort (): Promise<number> {
   const server = net.createServer()
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
