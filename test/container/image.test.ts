@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startSimulator } from '../../src/simulator/index.js'
 import { SEED_PROMPTS, SEED_TOOLS } from '../../src/simulator/seed.js'
 import { SERVER_KEY, CLIENT_TOKEN, LIVE_PATH } from '../helpers/gateway.js'
-import { connect, hasKey, isTurnComplete, textOf, type TestClient } from '../helpers/ws-client.js'
+import { connect, say, hasKey, isTurnComplete, textOf } from '../helpers/ws-client.js'
 import { freePort } from '../helpers/redis-server.js'
 
 const run = promisify(execFile)
@@ -34,9 +34,6 @@ async function podman (args: readonly string[], timeoutMs = 60_000): Promise<str
   return stdout.trim()
 }
 
-function say (client: TestClient, text: string): void {
-  client.send({ client_content: { turns: [{ role: 'user', parts: [{ text }] }], turn_complete: true } })
-}
 
 async function waitForHealthy (url: string, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs

@@ -64,6 +64,11 @@ export async function connect (url: string, options: ClientOptions = {}): Promis
   }
 }
 
+/** A typed user turn, as the seed notebook sends it (snake_case `client_content`). */
+export function say (client: TestClient, text: string): void {
+  client.send({ client_content: { turns: [{ role: 'user', parts: [{ text }] }], turn_complete: true } })
+}
+
 /** The text of a `serverContent.modelTurn` frame, or ''. */
 export function textOf (frame: ClientFrame): string {
   const content = frame.json?.serverContent as { modelTurn?: { parts?: Array<{ text?: string }> } } | undefined

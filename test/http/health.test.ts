@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startGateway } from '../helpers/gateway.js'
 import { startRedisServer } from '../helpers/redis-server.js'
-import { connect, hasKey, isTurnComplete, type TestClient } from '../helpers/ws-client.js'
+import { connect, hasKey, isTurnComplete, say, textOf, type TestClient } from '../helpers/ws-client.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
@@ -54,10 +54,9 @@ const CHART_SCRIPT: Script = {
 
 async function chartTurn (client: TestClient, tag: string): Promise<Record<string, unknown>> {
   const before = client.frames.length
-  client.send({ client_content: { turns: [{ role: 'user', parts: [{ text: `chart ${tag}` }] }], turn_complete: true } })
+  say(client, `chart ${tag}`)
   await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f), 60_000)
-  const text = client.frames.slice(before).map((f) => ((f.json?.serverContent as { modelTurn?: { parts?: Array<{ text?: string }> } } | undefined)?.modelTurn?.parts ?? []).map((p) => p.text ?? '').join('')).join('')
-  return JSON.parse(text) as Record<string, unknown>
+  return JSON.parse(client.frames.slice(before).map(textOf).join('')) as Record<string, unknown>
 }
 
 t.test('a shared Redis store that goes away: /readyz reports it and stays ready, the model is told, the session draws again once it is back', async (t) => {

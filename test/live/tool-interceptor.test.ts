@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startGateway, SERVER_KEY } from '../helpers/gateway.js'
-import { connect, hasKey, isTurnComplete, textOf, type TestClient, type ClientFrame } from '../helpers/ws-client.js'
+import { connect, say, hasKey, isTurnComplete, textOf, type TestClient, type ClientFrame } from '../helpers/ws-client.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON, SEED_PROMPTS, SEED_TOOLS, RENDER_ALTAIR_DECLARATION } from '../../src/simulator/seed.js'
 import type { ReceivedFrame } from '../../src/simulator/types.js'
@@ -15,9 +15,6 @@ function pngSize (bytes: Buffer): { width: number, height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) }
 }
 
-function say (client: TestClient, text: string): void {
-  client.send({ client_content: { turns: [{ role: 'user', parts: [{ text }] }], turn_complete: true } })
-}
 
 /** The seed notebook's handler: answer every call the client sees with `{'string_value': 'ok'}`. */
 function answerEveryCallWithOk (client: TestClient): void {
