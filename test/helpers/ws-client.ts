@@ -64,6 +64,14 @@ export async function connect (url: string, options: ClientOptions = {}): Promis
   }
 }
 
+/** Connect, send `setup`, and resolve once `setupComplete` has arrived. */
+export async function openLive (url: string, setup: unknown, options: ClientOptions = {}): Promise<TestClient> {
+  const client = await connect(url, options)
+  client.send(setup)
+  await client.waitFor(hasKey('setupComplete'))
+  return client
+}
+
 /** A typed user turn, as the seed notebook sends it (snake_case `client_content`). */
 export function say (client: TestClient, text: string): void {
   client.send({ client_content: { turns: [{ role: 'user', parts: [{ text }] }], turn_complete: true } })

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startGateway } from '../helpers/gateway.js'
 import { startRedisServer } from '../helpers/redis-server.js'
-import { connect, hasKey, isTurnComplete, say, textOf, type TestClient } from '../helpers/ws-client.js'
+import { openLive, isTurnComplete, say, textOf, type TestClient } from '../helpers/ws-client.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
@@ -31,9 +31,7 @@ t.test('/healthz answers ok and /readyz counts the open sessions', async (t) => 
   t.same(await health.json(), { status: 'ok' })
   t.same(await readyz(gw.httpUrl), { status: 200, body: { status: 'ready', sessions: 0, store: { status: 'ok' } } })
 
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   t.match((await readyz(gw.httpUrl)).body, { sessions: 1 }, 'an open session is counted')
   client.ws.close()
   await client.closed
@@ -64,9 +62,7 @@ t.test('a shared Redis store that goes away: /readyz reports it and stays ready,
   const redis = await startRedisServer(t, ['--requirepass', password])
   const gw = await startGateway(t, { env: { LIVEGATE_STORE: `redis://:${password}@127.0.0.1:${redis.port}/0` }, sim: { script: CHART_SCRIPT } })
   t.match(await readyz(gw.httpUrl), { status: 200, body: { status: 'ready', store: { status: 'ok' } } })
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   t.match(await chartTurn(client, 'before'), { result: 'ok' }, 'a chart turn with Redis up')
 
   await redis.kill()

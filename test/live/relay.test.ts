@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { startGateway, CLIENT_TOKEN, LIVE_PATH, SERVER_KEY } from '../helpers/gateway.js'
-import { connect, hasKey, isTurnComplete, textOf } from '../helpers/ws-client.js'
+import { connect, openLive, hasKey, isTurnComplete, textOf } from '../helpers/ws-client.js'
 import { encodeServerMessage } from '../../src/live/protocol.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -33,9 +33,7 @@ t.test('relays a seed-style snake_case text turn and keeps Gemini\'s binary fram
 
 t.test('forwards frames byte-for-byte in both directions', async (t) => {
   const gw = await startGateway(t)
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   const conn = gw.sim.connections[0]!
   // Client → upstream: a binary audio frame with odd spacing must arrive with the same length and type.
   const audio = Buffer.from(`{ "realtimeInput" :{"audio":{"mimeType":"audio/pcm;rate=16000","data":"${Buffer.alloc(3200).toString('base64')}"}}}`)
@@ -64,9 +62,7 @@ t.test('accepts every client credential form and path, and never sends the clien
   ]
   for (const c of cases) {
     const before = gw.sim.connections.length
-    const client = await connect(c.url, c.headers === undefined ? {} : { headers: c.headers })
-    client.send(SETUP)
-    await client.waitFor(hasKey('setupComplete'))
+    const client = await openLive(c.url, SETUP, c.headers === undefined ? {} : { headers: c.headers })
     const conn = gw.sim.connections[before]
     t.equal(conn?.credential, SERVER_KEY, `${c.name}: upstream got the server key`)
     t.notMatch(JSON.stringify(conn?.headers ?? {}), CLIENT_TOKEN, `${c.name}: client token not in upstream headers`)
@@ -122,25 +118,19 @@ t.test('closes 1007 when the first frame is not JSON or not setup', async (t) =>
 t.test('propagates close codes and reasons both ways', async (t) => {
   const gw = await startGateway(t)
   await t.test('client → upstream', async (t) => {
-    const client = await connect(gw.wsUrl)
-    client.send(SETUP)
-    await client.waitFor(hasKey('setupComplete'))
+    const client = await openLive(gw.wsUrl, SETUP)
     const conn = gw.sim.connections.at(-1)!
     client.ws.close(4001, 'user left')
     t.same(await conn.closed, { code: 4001, reason: 'user left' })
   })
   await t.test('client close without a code reaches upstream as 1000', async (t) => {
-    const client = await connect(gw.wsUrl)
-    client.send(SETUP)
-    await client.waitFor(hasKey('setupComplete'))
+    const client = await openLive(gw.wsUrl, SETUP)
     const conn = gw.sim.connections.at(-1)!
     client.ws.close()
     t.equal((await conn.closed).code, 1000)
   })
   await t.test('upstream → client, with a reason cut to 123 bytes at a character boundary', async (t) => {
-    const client = await connect(gw.wsUrl)
-    client.send(SETUP)
-    await client.waitFor(hasKey('setupComplete'))
+    const client = await openLive(gw.wsUrl, SETUP)
     const conn = gw.sim.connections.at(-1)!
     const reason = 'models/x is not found for API version v1beta, or is not supported for bidiGenerateContent. Call ListModels ééé'
     conn.close(1008, reason.slice(0, 120))
@@ -151,9 +141,7 @@ t.test('propagates close codes and reasons both ways', async (t) => {
     t.notMatch(closed.reason, /\uFFFD/, 'no broken character')
   })
   await t.test('an abrupt upstream drop (1006) becomes 1011 with a reason', async (t) => {
-    const client = await connect(gw.wsUrl)
-    client.send(SETUP)
-    await client.waitFor(hasKey('setupComplete'))
+    const client = await openLive(gw.wsUrl, SETUP)
     const conn = gw.sim.connections.at(-1)!
     conn.terminate()
     const closed = await client.closed
@@ -225,9 +213,7 @@ t.test('enforces the setup timeout, the frame size limit and the model allowlist
 t.test('a slow reader pauses the upstream and keeps memory bounded, then gets every frame in order', async (t) => {
   const highWater = 256 * 1024
   const gw = await startGateway(t, { env: { LIVEGATE_HIGH_WATER_BYTES: String(highWater) } })
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   const conn = gw.sim.connections.at(-1)!
   // Stop reading: the kernel buffers fill, then livegate's send buffer grows until it pauses the upstream.
   const rawSocket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket
@@ -256,9 +242,7 @@ t.test('a slow reader pauses the upstream and keeps memory bounded, then gets ev
 
 t.test('the server key appears in no client frame and no log line', async (t) => {
   const gw = await startGateway(t)
-  const client = await connect(`${gw.wsUrl}&extra=1`)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(`${gw.wsUrl}&extra=1`, SETUP)
   client.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'What are the last five Denis Villeneuve films?' }] }], turnComplete: true } })
   await client.waitFor(isTurnComplete)
   client.ws.close()
@@ -282,9 +266,7 @@ t.test('with no key and no upstream URL, the built-in simulator is the upstream 
   const port = (app.server.address() as { port: number }).port
   t.match(logs.text(), /BUILT-IN GEMINI SIMULATOR/)
   t.match(logs.text(), /LIVEGATE_CLIENT_TOKENS is not set/)
-  const client = await connect(`ws://127.0.0.1:${port}${LIVE_PATH}?key=anything`)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(`ws://127.0.0.1:${port}${LIVE_PATH}?key=anything`, SETUP)
   client.ws.close()
 })
 
@@ -314,9 +296,7 @@ t.test('pings clients, drops one that stops answering, and closes idle sessions'
 t.test('the upstream socket can be replaced while the client stays connected', async (t) => {
   const { dialUpstream } = await import('../../src/live/upstream.js')
   const gw = await startGateway(t)
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   const first = gw.sim.connections[0]!
   const session = [...gw.app.livegate.sessions][0] as unknown as { attachUpstream (s: import('ws').WebSocket): void }
   const dial = dialUpstream({ baseUrl: gw.sim.url, apiKey: SERVER_KEY, version: 'v1beta' }, { connectTimeoutMs: 2000, maxPayload: 1 << 20 })
@@ -337,9 +317,7 @@ t.test('the upstream socket can be replaced while the client stays connected', a
 
 t.test('shutdown closes every session with 1001 and a reason, and tells the upstream', async (t) => {
   const gw = await startGateway(t)
-  const client = await connect(gw.wsUrl)
-  client.send(SETUP)
-  await client.waitFor(hasKey('setupComplete'))
+  const client = await openLive(gw.wsUrl, SETUP)
   const conn = gw.sim.connections[0]!
   const closing = gw.app.close()
   const closed = await client.closed
