@@ -30,6 +30,7 @@ export const ERRORS = {
   LG_ERR_RELAY_IDLE: { status: 408, ws: 1001, title: 'Session idle', fix: 'Keep sending, or raise LIVEGATE_IDLE_TIMEOUT_MS.' },
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
+  LG_ERR_RELAY_FRAME_TOO_LARGE: { status: 413, ws: 1009, title: 'Frame too large to read', fix: 'Send smaller frames (split long content over several clientContent turns); frames livegate must read are bounded.' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
 
   // UPSTREAM
@@ -67,6 +68,9 @@ export const ERRORS = {
   // ARTIFACT
   LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },
   LG_ERR_ARTIFACT_STORE_UNAVAILABLE: { status: 503, title: 'Artifact store unavailable', fix: 'The shared store (Redis in LIVEGATE_STORE) cannot be reached or refused the command; check that Redis is up, the URL and password are right and `maxmemory` has an evicting policy, then retry.' },
+
+  // INTERNAL (a fault in livegate itself, contained to one session)
+  LG_ERR_INTERNAL: { status: 500, ws: 1011, title: 'Internal error', fix: 'A bug in livegate ended this one session; reconnect. The server log has the stack under the session id named in the reason; please report it.' },
 
   // HTTP (generic REST)
   LG_ERR_HTTP_NOT_FOUND: { status: 404, title: 'Not found', fix: 'See openapi.yaml for the routes.' },

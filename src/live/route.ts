@@ -79,6 +79,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     })
     session.setUpstreamDial(dial.socket)
     dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+      .catch((err: unknown) => session.faulted('upstream dial', err))
   }
 
   for (const route of LIVE_ROUTES) {

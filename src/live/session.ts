@@ -14,6 +14,7 @@ import {
   type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
+import { SETUP, shapeProblem } from './frame-schemas.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -35,6 +36,8 @@ export interface SessionIO {
   readonly log: FastifyBaseLogger
   sendUpstream (message: JsonObject): void
   sendClient (message: JsonObject): void
+  /** Something threw where no caller can catch it (a callback, a promise): end this session, never the process. */
+  faulted (where: string, err: unknown): void
 }
 
 export class LiveSession implements SessionIO {
@@ -67,6 +70,8 @@ export class LiveSession implements SessionIO {
   #upstreamPaused = false
   /** Frame type the upstream uses (Gemini: binary); injected client frames follow it. */
   #upstreamBinary = true
+  /** Set by the first fault, so its stack is logged once however many handlers fail after it. */
+  #faulted = false
   readonly #onClientSent: (err?: Error) => void
   readonly #onUpstreamSent: (err?: Error) => void
   readonly #onUpstreamMessage: (data: Buffer, isBinary: boolean) => void
@@ -84,26 +89,26 @@ export class LiveSession implements SessionIO {
     this.log = log.child({ sessionId: this.id, client: info.clientAddress, apiVersion: info.apiVersion })
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
-    this.#onClientSent = () => {
+    this.#onClientSent = this.#guard('client send', () => {
       if (this.#upstreamPaused && this.#client.bufferedAmount <= this.#options.highWaterBytes >>> 1) {
         this.#upstreamPaused = false
         this.#upstream?.resume()
       }
-    }
-    this.#onUpstreamSent = () => {
+    })
+    this.#onUpstreamSent = this.#guard('upstream send', () => {
       if (this.#clientPaused && (this.#upstream?.bufferedAmount ?? 0) <= this.#options.highWaterBytes >>> 1) {
         this.#clientPaused = false
         this.#client.resume()
       }
-    }
-    this.#onUpstreamMessage = (data, isBinary) => this.#fromUpstream(data, isBinary)
-    this.#onUpstreamClose = (code, reason) => this.#upstreamClosed(code, reason)
-    this.#onUpstreamError = (err) => this.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error')
+    })
+    this.#onUpstreamMessage = this.#guard('upstream message', (data: Buffer, isBinary: boolean) => this.#fromUpstream(data, isBinary))
+    this.#onUpstreamClose = this.#guard('upstream close', (code: number, reason: Buffer) => this.#upstreamClosed(code, reason))
+    this.#onUpstreamError = this.#guard('upstream error', (err: Error) => this.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error'))
 
-    client.on('message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary))
-    client.on('close', (code: number, reason: Buffer) => this.#clientClosed(code, reason))
-    client.on('error', (err: Error) => this.log.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client socket error'))
-    client.on('pong', () => { this.clientAlive = true })
+    client.on('message', this.#guard('client message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary)))
+    client.on('close', this.#guard('client close', (code: number, reason: Buffer) => this.#clientClosed(code, reason)))
+    client.on('error', this.#guard('client error', (err: Error) => this.log.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client socket error')))
+    client.on('pong', this.#guard('client pong', () => { this.clientAlive = true }))
     interceptor.attach(this)
   }
 
@@ -172,6 +177,46 @@ export class LiveSession implements SessionIO {
     this.#toClient(Buffer.from(JSON.stringify(message)), this.#upstreamBinary)
   }
 
+  faulted (where: string, err: unknown): void {
+    if (isLivegateError(err)) {
+      this.fail(err)
+      return
+    }
+    if (this.#faulted) return
+    this.#faulted = true
+    this.log.error({ err, where }, 'session handler threw; ending this session')
+    const reason = truncateCloseReason(`LG_ERR_INTERNAL: unexpected failure in the ${where} handler of session ${this.id}`)
+    try {
+      this.close(CLOSE_INTERNAL, reason)
+    } catch {
+      // Ending the session threw as well (its state is broken): still give the client a close frame.
+    }
+    const client = this.#client
+    if (client.readyState === client.OPEN) {
+      try { client.close(CLOSE_INTERNAL, reason) } catch { client.terminate() }
+    }
+    const upstream = this.#upstream
+    if (upstream !== undefined && upstream.readyState !== upstream.CLOSED) {
+      try { upstream.terminate() } catch { /* already gone */ }
+    }
+  }
+
+  /**
+   * One socket event handler as a boundary: a LivegateError thrown inside ends the session with its code, anything
+   * else with 1011 LG_ERR_INTERNAL. Built once per session, never per frame; two fixed parameters, so no rest array.
+   */
+  #guard<A extends [unknown?, unknown?]> (where: string, handler: (...args: A) => void): (...args: A) => void {
+    const call = handler as unknown as (a: unknown, b: unknown) => void
+    const guarded = (a: unknown, b: unknown): void => {
+      try {
+        call(a, b)
+      } catch (err) {
+        this.faulted(where, err)
+      }
+    }
+    return guarded as unknown as (...args: A) => void
+  }
+
   setUpstreamDial (socket: WebSocket): void {
     this.#upstream = socket
     this.#upstreamOpen = false
@@ -197,7 +242,7 @@ export class LiveSession implements SessionIO {
   #handleSetup (data: Buffer, isBinary: boolean): void {
     const parsed = parseFrame(data)
     if (!parsed.ok) {
-      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', `first frame: ${parsed.reason}`))
+      this.fail(new LivegateError(parsed.failure === 'too-large' ? 'LG_ERR_RELAY_FRAME_TOO_LARGE' : 'LG_ERR_RELAY_BAD_FRAME', `first frame: ${parsed.reason}`))
       return
     }
     if (parsed.kind !== 'setup' || parsed.keys.length !== 1) {
@@ -206,8 +251,10 @@ export class LiveSession implements SessionIO {
       return
     }
     const setup = field(parsed.message, 'setup')
-    if (setup === null || typeof setup !== 'object' || Array.isArray(setup)) {
-      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', 'setup must be an object'))
+    // What Gemini would refuse in the fields livegate reads (model, tools) is refused here, naming the field.
+    const problem = shapeProblem(SETUP, setup, 'setup')
+    if (problem !== undefined) {
+      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', problem))
       return
     }
     const model = field(setup, 'model')
@@ -222,12 +269,7 @@ export class LiveSession implements SessionIO {
     }
     this.#setupSeen = true
     let rewritten: JsonObject | undefined
-    try {
-      rewritten = this.#interceptor.onSetup(setup as JsonObject)
-    } catch (err) {
-      if (isLivegateError(err)) { this.fail(err); return }
-      throw err
-    }
+    rewritten = this.#interceptor.onSetup(setup as JsonObject)
     if (rewritten === undefined) this.#toUpstream(data, isBinary)
     else this.#toUpstream(Buffer.from(JSON.stringify({ setup: rewritten })), isBinary)
   }

@@ -12,6 +12,7 @@ import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
 import { passThrough, type Interceptor } from './interceptor.js'
+import { SERVER_FUNCTION_CALL, TOOL_CALL_CANCELLATION, TOOL_RESPONSE, conforms, shapeProblem } from './frame-schemas.js'
 import { field, type JsonObject } from './protocol.js'
 import type { SessionIO } from './session.js'
 
@@ -31,7 +32,27 @@ export interface ToolInterceptorOptions {
   readonly timeoutMs: number
 }
 
-interface FunctionCall { id: string, name: string, args: JsonObject }
+/** A server call that passed SERVER_FUNCTION_CALL: an id to answer under, a tool name, and `args` as the model sent it. */
+interface FunctionCall { id: string, name: string, args: unknown }
+
+function isObject (value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** A proto repeated field as a list (frame-schemas `repeated`: a list, one value, or absent). */
+function list (value: unknown): unknown[] {
+  if (Array.isArray(value)) return value
+  return value === undefined ? [] : [value]
+}
+
+/** The key a message uses for a field, in whichever spelling it came. */
+function keyOf (obj: JsonObject, camel: string, snake: string): string {
+  return camel in obj ? camel : snake in obj ? snake : camel
+}
+
+function jsonType (value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`
+}
 
 interface Run {
   readonly controller: AbortController
@@ -60,13 +81,13 @@ export class ToolInterceptor implements Interceptor {
   onSetup (setup: JsonObject): JsonObject | undefined {
     const serverNames = new Set(this.#options.tools.keys())
     const declarations = [...this.#options.tools.values()].map((tool) => ({ ...tool.declaration }))
-    const clientTools = field(setup, 'tools')
-    const entries: JsonObject[] = Array.isArray(clientTools) ? clientTools.map((entry) => ({ ...(entry as JsonObject) })) : []
+    // The session checked setup against SETUP: tools and declarations are objects (or lists of them), names strings.
+    const entries: JsonObject[] = list(field(setup, 'tools')).filter(isObject).map((entry) => ({ ...entry }))
     let merged = false
     for (const entry of entries) {
       const key = 'functionDeclarations' in entry ? 'functionDeclarations' : 'function_declarations' in entry ? 'function_declarations' : undefined
       if (key === undefined) continue
-      const own = Array.isArray(entry[key]) ? entry[key] as JsonObject[] : []
+      const own = list(entry[key]).filter(isObject)
       const kept = own.filter((decl) => {
         const replaced = typeof decl.name === 'string' && serverNames.has(decl.name)
         if (replaced) this.#session?.log.info({ tool: decl.name }, 'client declaration replaced by the server tool of the same name')
@@ -100,13 +121,17 @@ export class ToolInterceptor implements Interceptor {
   onClientMessage (message: JsonObject): boolean {
     const key = 'toolResponse' in message ? 'toolResponse' : 'tool_response' in message ? 'tool_response' : undefined
     if (key === undefined) return true
-    const body = message[key] as JsonObject | undefined
-    const listKey = body !== undefined && 'function_responses' in body ? 'function_responses' : 'functionResponses'
-    const responses = Array.isArray(body?.[listKey]) ? body[listKey] as JsonObject[] : []
+    const body = message[key]
+    // Gemini refuses a toolResponse of this shape (1007); refusing it here keeps a server id from slipping through.
+    const problem = shapeProblem(TOOL_RESPONSE, body, key)
+    if (problem !== undefined) throw new LivegateError('LG_ERR_RELAY_BAD_FRAME', problem)
+    const checked = body as JsonObject
+    const listKey = keyOf(checked, 'functionResponses', 'function_responses')
+    const responses = list(checked[listKey]) as JsonObject[]
     const kept = responses.filter((r) => !(typeof r.id === 'string' && this.#serverIds.has(r.id)))
     if (kept.length === responses.length) return true
     this.#session?.log.info({ dropped: responses.length - kept.length }, 'dropped client toolResponse for server-run calls')
-    if (kept.length > 0) this.#session?.sendUpstream({ [key]: { ...body, [listKey]: kept } })
+    if (kept.length > 0) this.#session?.sendUpstream({ [key]: { ...checked, [listKey]: kept } })
     return false
   }
 
@@ -119,21 +144,51 @@ export class ToolInterceptor implements Interceptor {
     this.#runs.clear()
   }
 
+  /**
+   * Split the model's calls: those naming a server tool run here, the rest go to the client. A frame livegate cannot
+   * read (toolCall not an object, functionCalls not a list) is the client's, untouched. A server call without a usable
+   * id cannot be answered and is dropped (logged); an id already running or seen twice is answered once.
+   */
   #onToolCall (message: JsonObject, toolCall: unknown): boolean {
-    const calls = (field(toolCall, 'functionCalls') ?? []) as FunctionCall[]
+    if (!isObject(toolCall)) return true
+    const listKey = keyOf(toolCall, 'functionCalls', 'function_calls')
+    const calls = toolCall[listKey] ?? []
     if (!Array.isArray(calls)) return true
-    const clientCalls = calls.filter((call) => !this.#options.tools.has(call.name))
+    const clientCalls: unknown[] = []
+    const serverCalls: FunctionCall[] = []
+    for (const call of calls) {
+      const name = field(call, 'name')
+      if (typeof name !== 'string' || !this.#options.tools.has(name)) {
+        clientCalls.push(call)
+        continue
+      }
+      if (!conforms(SERVER_FUNCTION_CALL, call)) {
+        this.#session?.log.warn({ tool: name }, 'server tool call without a usable id; it cannot be answered')
+        continue
+      }
+      const id = field(call, 'id') as string
+      if (this.#runs.has(id) || serverCalls.some((c) => c.id === id)) {
+        this.#session?.log.warn({ tool: name, callId: id }, 'server tool call id repeated; answered once')
+        continue
+      }
+      serverCalls.push({ id, name, args: field(call, 'args') })
+    }
     if (clientCalls.length === calls.length) return true
-    for (const call of calls) if (this.#options.tools.has(call.name)) this.#start(call)
-    return this.#forwardRest(message, 'toolCall', clientCalls.length === 0 ? undefined : { ...(toolCall as JsonObject), functionCalls: clientCalls })
+    for (const call of serverCalls) this.#start(call)
+    let rest: JsonObject | undefined
+    if (clientCalls.length > 0) {
+      rest = { ...toolCall, functionCalls: clientCalls }
+      if (listKey !== 'functionCalls') delete rest[listKey]
+    }
+    return this.#forwardRest(message, 'toolCall', rest)
   }
 
   #onCancellation (message: JsonObject, cancellation: unknown): boolean {
-    const ids = (field(cancellation, 'ids') ?? []) as string[]
-    if (!Array.isArray(ids)) return true
-    const clientIds = ids.filter((id) => !this.#serverIds.has(id))
+    if (!conforms(TOOL_CALL_CANCELLATION, cancellation)) return true
+    const ids = list(field(cancellation, 'ids'))
+    const clientIds = ids.filter((id) => typeof id !== 'string' || !this.#serverIds.has(id))
     for (const id of ids) {
-      const run = this.#runs.get(id)
+      const run = typeof id === 'string' ? this.#runs.get(id) : undefined
       if (run === undefined) continue
       run.cancelled = true
       run.controller.abort(new LivegateError('LG_ERR_TOOL_FAILED', 'cancelled by the model'))
@@ -164,8 +219,17 @@ export class ToolInterceptor implements Interceptor {
       run.controller.abort(new LivegateError('LG_ERR_TOOL_TIMEOUT', `${call.name} did not finish within ${this.#options.timeoutMs} ms`))
     }, this.#options.timeoutMs)
     const started = performance.now()
-    const args = (call.args ?? {}) as ToolJson
-    tool.run(args, {
+    const args = call.args ?? {}
+    if (!isObject(args)) {
+      // What tools answer for bad arguments: an error the model can read and correct.
+      clearTimeout(timer)
+      this.#runs.delete(call.id)
+      const response = errorResponse('LG_ERR_TOOL_INVALID_ARGS', `args must be an object, got ${jsonType(args)}`, ERRORS.LG_ERR_TOOL_INVALID_ARGS.fix)
+      this.#respond(call, response as JsonObject)
+      this.#finish(call, started, 'error', [], response.error as JsonObject)
+      return
+    }
+    tool.run(args as ToolJson, {
       signal: run.controller.signal,
       log: session.log,
       artifacts: this.#options.artifacts,
@@ -185,7 +249,7 @@ export class ToolInterceptor implements Interceptor {
     }).finally(() => {
       clearTimeout(timer)
       this.#runs.delete(call.id)
-    })
+    }).catch((err: unknown) => session.faulted(`${call.name} result`, err))
   }
 
   #respond (call: FunctionCall, response: JsonObject): void {
