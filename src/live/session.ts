@@ -159,6 +159,12 @@ export class LiveSession implements SessionIO {
   close (code: number, reason: string): void {
     if (!this.#end(CLOSE_GOING_AWAY, 'client session ended')) return
     this.#client.close(sendableCloseCode(code), truncateCloseReason(reason))
+    // A socket paused for backpressure would never read the client's close frame: the handshake would stall until
+    // ws's 30 s close timeout and could end as 1006.
+    if (this.#clientPaused) {
+      this.#clientPaused = false
+      this.#client.resume()
+    }
   }
 
   /** The client is gone without a close handshake (missed pings): tell the upstream why, then cut the client. */
@@ -225,6 +231,8 @@ export class LiveSession implements SessionIO {
   // Client → upstream ---------------------------------------------------------------------------------------------
 
   #fromClient (data: Buffer, isBinary: boolean): void {
+    // Frames still arriving while the close handshake runs go nowhere (and must not pause the socket again).
+    if (this.#closed) return
     this.sawFrame = true
     this.clientFrames++
     this.clientBytes += data.length
@@ -328,6 +336,7 @@ export class LiveSession implements SessionIO {
     const upstream = this.#upstream
     if (upstream !== undefined) {
       this.#detach(upstream)
+      if (this.#upstreamPaused) upstream.resume()
       if (this.#upstreamOpen) upstream.close(sendableCloseCode(upstreamCode), truncateCloseReason(upstreamReason))
       else upstream.terminate()
     }
