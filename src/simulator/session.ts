@@ -12,14 +12,18 @@
  *   responses start a new one as `scheduling` says (INTERRUPT, WHEN_IDLE, SILENT);
  * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle.
  */
+import { randomUUID } from 'node:crypto'
+import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
 import { parseProtoDuration } from '../live/protocol.js'
 import { CallBook, newCallId } from './calls.js'
 import { AudioInput } from './input.js'
 import { type Json, contentText, list, obj } from './json.js'
 import type { CloseSpec } from './reasons.js'
-import { ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownFunctionCall, unsupportedMime } from './reasons.js'
+import {
+  ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownFunctionCall, unsupportedMime, unsupportedModalities,
+} from './reasons.js'
 import type { HandleStore, SessionSnapshot } from './resumption.js'
-import type { Action, Behavior, HistoryEntry, Modality, Script, ToolResponse, UserTurn } from './script.js'
+import type { Action, HistoryEntry, Modality, Script, ToolResponse, UserTurn } from './script.js'
 import { callList, describeSpeech, replyFor, resolveReply } from './script.js'
 import type { Outlet } from './turns.js'
 import { pace, streamSpeech, streamText, usageMetadata } from './turns.js'
@@ -56,9 +60,6 @@ interface Run {
   audioMs: number
 }
 
-/** Gemini 3.8 Live makes NON_BLOCKING the default function behaviour (reference §1.5). */
-const NON_BLOCKING_BY_DEFAULT = new Set(['gemini-3.8-live'])
-
 export class LiveSession {
   readonly #wire: Wire
   readonly #script: Script
@@ -68,6 +69,10 @@ export class LiveSession {
   readonly #handles: HandleStore
   readonly #log: SessionOptions['log']
   readonly #modality: Modality
+  /** What setup asked for in `responseModalities`, upper-cased (empty: the default, AUDIO). */
+  readonly #requestedModalities: string[]
+  /** The model marks turns with `interactionStatus` and `setupComplete` with a `sessionId`. */
+  readonly #sessionFields: boolean
   /** Declared function name → its `behavior` (undefined: the model's default). */
   readonly #functions = new Map<string, string | undefined>()
   readonly #history: HistoryEntry[]
@@ -93,8 +98,9 @@ export class LiveSession {
     this.#handles = options.handles
     this.#log = options.log
     const setup = options.setup
-    const modalities = list(obj(setup.generationConfig)?.responseModalities)
-    this.#modality = String(modalities[0] ?? 'AUDIO').toUpperCase() === 'TEXT' ? 'TEXT' : 'AUDIO'
+    this.#requestedModalities = list(obj(setup.generationConfig)?.responseModalities).map((m) => String(m).toUpperCase())
+    this.#modality = this.#requestedModalities[0] === 'TEXT' ? 'TEXT' : 'AUDIO'
+    this.#sessionFields = liveModel(options.model)?.sessionFields ?? false
     for (const tool of list(setup.tools)) {
       for (const declaration of list(obj(tool)?.functionDeclarations)) {
         const d = obj(declaration)
@@ -111,9 +117,19 @@ export class LiveSession {
   get modality (): Modality { return this.#modality }
   get history (): readonly HistoryEntry[] { return this.#history }
 
-  /** After setup: `setupComplete`, the first resumption handle, and the script's proactive turn if any. */
+  /**
+   * After setup: `setupComplete` (with a `sessionId` on models that send one), then either the model's refusal of
+   * what setup asked for, or the first resumption handle and the script's proactive turn if any.
+   */
   start (): void {
-    this.#send({ setupComplete: {} })
+    this.#send({ setupComplete: this.#sessionFields ? { sessionId: randomUUID() } : {} })
+    // "Handshake success is not capability" (reference §4 item 12): a modality the model cannot produce is refused
+    // after setupComplete, with 1007.
+    const requested = this.#requestedModalities
+    if (requested.length > 1 || (requested.length === 1 && !supportsModality(this.#model, requested[0] as Modality))) {
+      this.#wire.close(unsupportedModalities(requested))
+      return
+    }
     this.#updateResumption()
     if (this.#script.onSetup !== undefined) {
       const turn = this.#turn('', 'setup')
@@ -293,7 +309,7 @@ export class LiveSession {
         const functionCalls = calls.map((c) => ({ id: newCallId(), name: c.name, args: c.args ?? {} }))
         this.#send({ toolCall: { functionCalls } })
         run.produced = true
-        const behavior = action.behavior ?? this.#behaviorOf(calls[0]?.name ?? '')
+        const behavior = effectiveBehavior(this.#model, action.behavior ?? this.#functions.get(calls[0]?.name ?? ''))
         if (behavior === 'BLOCKING') {
           latest = await this.#calls.wait(this.#calls.register(functionCalls, true, run, [], run.turn), run.controller.signal)
         } else {
@@ -314,12 +330,6 @@ export class LiveSession {
     }
   }
 
-  #behaviorOf (name: string): Behavior {
-    const declared = this.#functions.get(name)
-    if (declared === 'NON_BLOCKING' || declared === 'BLOCKING') return declared
-    return NON_BLOCKING_BY_DEFAULT.has(this.#model) ? 'NON_BLOCKING' : 'BLOCKING'
-  }
-
   async #say (text: string, run: Run): Promise<void> {
     if (text === '') return
     // Consecutive pieces of one turn (before and after a tool call) read as separate sentences.
@@ -336,7 +346,7 @@ export class LiveSession {
 
   #completeTurn (run: Run): void {
     this.#send({ serverContent: { generationComplete: true } })
-    this.#send({ serverContent: { turnComplete: true }, usageMetadata: this.#usage(run) })
+    this.#send({ serverContent: this.#turnComplete(), usageMetadata: this.#usage(run) })
     this.#remember(run)
   }
 
@@ -353,9 +363,19 @@ export class LiveSession {
     if (run.produced || run.speaks) {
       this.#send({ serverContent: { interrupted: true } })
       if (cancelled.length > 0) this.#send({ toolCallCancellation: { ids: cancelled } })
-      this.#send({ serverContent: { turnComplete: true }, usageMetadata: this.#usage(run) })
+      this.#send({ serverContent: this.#turnComplete(), usageMetadata: this.#usage(run) })
     }
     this.#remember(run)
+  }
+
+  /**
+   * `turnComplete`, and on models that send it `interactionStatus` ("always sent alongside turn_complete"):
+   * IN_PROGRESS while a NON_BLOCKING call is still running or its result is queued to be spoken, else IDLE [I].
+   */
+  #turnComplete (): Json {
+    if (!this.#sessionFields) return { turnComplete: true }
+    const busy = this.#calls.pending || this.#whenIdle.length > 0
+    return { turnComplete: true, interactionStatus: busy ? 'IN_PROGRESS' : 'IDLE' }
   }
 
   #remember (run: Run): void {
