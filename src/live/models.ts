@@ -155,9 +155,10 @@ export const LIVE_MODELS: readonly LiveModel[] = Object.freeze([
 
 const BY_ID = new Map(LIVE_MODELS.map((m) => [m.id, m]))
 
-/** `models/x` or `x` → `x`. */
+/** `models/x`, `x` or a Vertex resource name (`projects/p/locations/l/publishers/google/models/x`) → `x`. */
 export function modelId (model: string): string {
-  return model.startsWith('models/') ? model.slice('models/'.length) : model
+  const at = model.lastIndexOf('models/')
+  return at === 0 || (at > 0 && model[at - 1] === '/') ? model.slice(at + 'models/'.length) : model
 }
 
 /** The known model of that id (with or without `models/`), or undefined. */

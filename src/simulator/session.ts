@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto'
 import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
 import { parseProtoDuration } from '../live/protocol.js'
-import { CallBook, newCallId } from './calls.js'
+import { CallBook, type CallGroup, newCallId } from './calls.js'
 import { AudioInput } from './input.js'
 import { type Json, contentText, list, obj } from './json.js'
 import type { CloseSpec } from './reasons.js'
@@ -58,6 +58,8 @@ interface Run {
   readonly speaks: boolean
   text: string
   audioMs: number
+  /** The NON_BLOCKING calls this turn made last, for `untilAnswered`. */
+  nonBlocking: CallGroup<Run> | undefined
 }
 
 export class LiveSession {
@@ -245,8 +247,12 @@ export class LiveSession {
     const answer = this.#calls.answer(message.functionResponses)
     if (!answer.ok) return this.#wire.close(unknownFunctionCall(answer.id))
     for (const { group, responses } of answer.completed) {
-      if (group.blocking) group.resolve?.(responses)
-      else this.#deliver(group.continuation, group.turn, responses)
+      if (group.blocking) {
+        group.resolve?.(responses)
+      } else {
+        this.#deliver(group.continuation, group.turn, responses)
+        group.answered?.()
+      }
     }
     this.#updateResumption()
   }
@@ -271,7 +277,7 @@ export class LiveSession {
   async #runReply (actions: readonly Action[], turn: UserTurn, responses: readonly ToolResponse[]): Promise<void> {
     if (this.#disposed) return
     const speaks = actions.some((a) => 'say' in a || 'sayFrom' in a || 'call' in a)
-    const run: Run = { controller: new AbortController(), turn, produced: false, speaks, text: '', audioMs: 0 }
+    const run: Run = { controller: new AbortController(), turn, produced: false, speaks, text: '', audioMs: 0, nonBlocking: undefined }
     this.#run = run
     this.#updateResumption()
     try {
@@ -313,12 +319,14 @@ export class LiveSession {
         if (behavior === 'BLOCKING') {
           latest = await this.#calls.wait(this.#calls.register(functionCalls, true, run, [], run.turn), run.controller.signal)
         } else {
-          this.#calls.register(functionCalls, false, undefined, actions.slice(i + 1), run.turn)
+          run.nonBlocking = this.#calls.register(functionCalls, false, undefined, actions.slice(i + 1), run.turn)
           if (action.meanwhile !== undefined) await this.#perform(action.meanwhile, run, latest)
           return
         }
       } else if ('wait' in action) {
         await pace(action.wait, run.controller.signal)
+      } else if ('untilAnswered' in action) {
+        await this.#untilAnswered(run, action.untilAnswered)
       } else if ('goAway' in action) {
         this.#wire.goAway(parseProtoDuration(action.goAway) ?? 0)
       } else if ('close' in action) {
@@ -328,6 +336,22 @@ export class LiveSession {
         this.#send(action.send)
       }
     }
+  }
+
+  async #untilAnswered (run: Run, timeoutMs: number): Promise<void> {
+    const group = run.nonBlocking
+    if (group === undefined || group.responses.size >= group.ids.length) return
+    const signal = AbortSignal.any([run.controller.signal, AbortSignal.timeout(Math.max(0, timeoutMs))])
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done)
+        group.answered = undefined
+        resolve()
+      }
+      group.answered = done
+      signal.addEventListener('abort', done, { once: true })
+    })
+    run.controller.signal.throwIfAborted()
   }
 
   async #say (text: string, run: Run): Promise<void> {
