@@ -174,6 +174,8 @@ export class LiveSession {
   }
 
   #realtimeInput (input: Json): void {
+    // `video` (webcam `image/jpeg` frames, as the web console sends them) is taken in; this model does not look at
+    // it. Only legacy `mediaChunks` are refused for anything but audio (reference §1.3).
     const audio = obj(input.audio)
     if (audio !== undefined) this.#audioChunk(audio)
     for (const chunk of list(input.mediaChunks)) {
