@@ -180,6 +180,40 @@ t.test('gemini-3.8-live: an undeclared behavior is NON_BLOCKING; the model keeps
   client.ws.close()
 })
 
+t.test('gemini-3.8-live: a result that lands while the model is still talking waits for its turn (WHEN_IDLE) or cuts it (INTERRUPT)', async (t) => {
+  const script: Script = {
+    rules: [{
+      match: /weather/,
+      reply: [
+        { call: { name: 'get_weather' }, meanwhile: [{ say: 'Checking.' }, { untilAnswered: 30_000 }, { say: 'Still talking about the weather in general, at some length, while the answer waits.' }] },
+        { sayFrom: (r) => `It is ${String(r[0]?.response.output)}.` },
+      ],
+    }],
+  }
+  const sim = await startTestSimulator(t, { script })
+  for (const scheduling of ['WHEN_IDLE', 'INTERRUPT']) {
+    const client = await openSession(sim, { ...GA_AUDIO_SETUP, tools: [{ functionDeclarations: [WEATHER] }] })
+    const from = client.mark()
+    client.say('weather?')
+    const [call] = callsOf(await client.waitFor(has('toolCall'), from))
+    await client.waitFor((f) => spokenOf([f]).includes('.'), from)
+    t.notOk(client.frames.slice(from).some(isTurnComplete), `${scheduling}: the model is still in its turn`)
+    client.send({ toolResponse: { functionResponses: [{ id: call!.id, name: 'get_weather', response: { output: 'hail' }, scheduling }] } })
+    const first = await client.turn(from)
+    const second = await client.turn(client.frames.indexOf(first.at(-1)!) + 1)
+    t.equal(spokenOf(second), 'It is hail.', `${scheduling}: the result is spoken in a turn of its own`)
+    if (scheduling === 'WHEN_IDLE') {
+      t.equal(spokenOf(first), 'Checking. Still talking about the weather in general, at some length, while the answer waits.', 'WHEN_IDLE: the turn is finished first')
+      t.notOk(first.some((f) => f.json.serverContent?.interrupted === true), 'WHEN_IDLE: not interrupted')
+      t.equal(first.at(-1)!.json.serverContent.interactionStatus, 'IN_PROGRESS', 'WHEN_IDLE: more to say')
+    } else {
+      t.ok(first.some((f) => f.json.serverContent?.interrupted === true), 'INTERRUPT: the talking is cut off')
+      t.notOk(first.some(has('toolCallCancellation')), 'INTERRUPT: nothing to cancel (the call is answered)')
+    }
+    client.ws.close()
+  }
+})
+
 t.test('behaviour follows the model: BLOCKING declared on 3.8 holds the turn; NON_BLOCKING on the sync-only 3.1 preview does too', async (t) => {
   const script: Script = { rules: [{ match: /weather/, reply: [{ call: { name: 'get_weather' }, meanwhile: [{ say: 'never said' }] }, { sayFrom: (r) => `It is ${String(r[0]?.response.output)}.` }] }] }
   const sim = await startTestSimulator(t, { script })
