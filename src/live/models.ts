@@ -34,6 +34,8 @@ export interface LiveModel {
   readonly shutdown?: string
   /** Newer servers mark every `turnComplete` with `interactionStatus` and `setupComplete` with a `sessionId` [I: which models]. */
   readonly sessionFields: boolean
+  /** Setup fields (camelCase paths) the model no longer takes: Gemini refuses them as unknown names (1007). */
+  readonly removedSetupFields?: readonly string[]
   readonly note: string
 }
 
@@ -43,6 +45,8 @@ export const DEFAULT_LIVE_MODEL = 'gemini-3.8-live'
 const BOTH: readonly FunctionBehavior[] = ['BLOCKING', 'NON_BLOCKING']
 const AUDIO: readonly ResponseModality[] = ['AUDIO']
 const AUDIO_TEXT: readonly ResponseModality[] = ['AUDIO', 'TEXT']
+/** 3.8 removed affective dialog and rejects `thinkingConfig` (reference §1.3, setup table). */
+const REMOVED_IN_3_8: readonly string[] = ['generationConfig.enableAffectiveDialog', 'generationConfig.thinkingConfig']
 
 /** Current models first (GA, then preview), shut-down ones last. */
 export const LIVE_MODELS: readonly LiveModel[] = Object.freeze([
@@ -55,6 +59,7 @@ export const LIVE_MODELS: readonly LiveModel[] = Object.freeze([
     apis: ['gemini', 'vertex'],
     released: '2026-09-15',
     sessionFields: true,
+    removedSetupFields: REMOVED_IN_3_8,
     note: 'Audio replies only (text as outputTranscription); functions are NON_BLOCKING unless declared BLOCKING.',
   },
   {
@@ -66,6 +71,7 @@ export const LIVE_MODELS: readonly LiveModel[] = Object.freeze([
     apis: ['gemini'],
     released: '2026-09-15',
     sessionFields: true,
+    removedSetupFields: REMOVED_IN_3_8,
     note: 'Audio replies only; calls functions asynchronously only.',
   },
   {

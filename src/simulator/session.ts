@@ -20,7 +20,7 @@ import { AudioInput } from './input.js'
 import { type Json, contentText, list, obj } from './json.js'
 import type { CloseSpec } from './reasons.js'
 import {
-  ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownFunctionCall, unsupportedMime, unsupportedModalities,
+  ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownField, unknownFunctionCall, unsupportedMime, unsupportedModalities,
 } from './reasons.js'
 import type { HandleStore, SessionSnapshot } from './resumption.js'
 import type { Action, HistoryEntry, Modality, Script, ToolResponse, UserTurn } from './script.js'
@@ -124,6 +124,11 @@ export class LiveSession {
    * what setup asked for, or the first resumption handle and the script's proactive turn if any.
    */
   start (): void {
+    const removed = this.#removedField()
+    if (removed !== undefined) {
+      this.#wire.close(removed)
+      return
+    }
     this.#send({ setupComplete: this.#sessionFields ? { sessionId: randomUUID() } : {} })
     // "Handshake success is not capability" (reference §4 item 12): a modality the model cannot produce is refused
     // after setupComplete, with 1007.
@@ -137,6 +142,19 @@ export class LiveSession {
       const turn = this.#turn('', 'setup')
       void this.#runReply(resolveReply(this.#script.onSetup, turn), turn, [])
     }
+  }
+
+  /** A setup field this model no longer takes, refused as proto JSON refuses an unknown name (reference §1.2). */
+  #removedField (): CloseSpec | undefined {
+    for (const path of liveModel(this.#model)?.removedSetupFields ?? []) {
+      const names = path.split('.')
+      let value: unknown = this.#setup
+      for (const name of names) value = obj(value)?.[name]
+      if (value === undefined) continue
+      const proto = names.map((n) => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+      return unknownField(proto.at(-1) as string, ['setup', ...proto.slice(0, -1)].join('.'))
+    }
+    return undefined
   }
 
   /** A validated, camelized client message; `index` counts the connection's client messages (setup = 0). */

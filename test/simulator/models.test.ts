@@ -95,3 +95,20 @@ t.test('gemini-3.8-live: setupComplete carries a sessionId and every turnComplet
   old.ws.close()
   t.equal(GA_MODEL, 'models/gemini-3.8-live')
 })
+
+t.test('gemini-3.8-live refuses the setup fields it dropped (affective dialog, thinkingConfig) as unknown names; 3.1 takes them', async (t) => {
+  const sim = await startTestSimulator(t)
+  const fields: Array<[Record<string, unknown>, RegExp]> = [
+    [{ enable_affective_dialog: true }, /^Invalid JSON payload received\. Unknown name "enable_affective_dialog" at 'setup\.generation_config': Cannot find field\.$/],
+    [{ thinkingConfig: { thinkingLevel: 'low' } }, /Unknown name "thinking_config" at 'setup\.generation_config'/],
+  ]
+  for (const [field, reason] of fields) {
+    const client = await RawClient.open(sim.wsUrl())
+    client.send({ setup: { model: GA_MODEL, generation_config: { response_modalities: ['AUDIO'], ...field } } })
+    t.match(await client.closed, { code: 1007, reason }, `${Object.keys(field)[0]!}: 1007`)
+    t.notOk(client.frames.some(has('setupComplete')), 'before setupComplete')
+    const older = await openSession(sim, { generation_config: { response_modalities: ['TEXT'], ...field } })
+    t.ok(older.frames.some(has('setupComplete')), `${MODEL} takes ${Object.keys(field)[0]!}`)
+    older.ws.close()
+  }
+})
