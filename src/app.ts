@@ -12,7 +12,10 @@ import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
-import { createCredentialCheck, credentialOf, queryOf } from './live/auth.js'
+import { credentialOf, queryOf } from './auth/credentials.js'
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
+import authTokensRoutes from './http/auth-tokens.js'
+import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
 import { renderAltairTool } from './tools/render-altair.js'
@@ -45,6 +48,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
   app.addHook('onClose', async () => { await maps.close() })
+  const auth = await createAuthenticator(config)
+  app.addHook('onClose', async () => { await auth.close() })
+  app.decorateRequest('identity', null)
+  logAuthMode(app, auth, config)
   const context: LivegateContext = {
     config,
     sessions: new Set(),
@@ -54,6 +61,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     artifacts: chartStack.artifacts,
     charts: chartStack.charts,
     maps,
+    auth,
   }
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
@@ -72,23 +80,55 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       timeoutMs: config.tools.timeoutMs,
     }),
   })
-  // Rendering costs CPU (and Maps quota), so it needs a client token when tokens are configured; artifacts stay public:
-  // their URLs are handed out by tool runs and must work in a plain <img src>.
-  await app.register(async function renderingApi (scope) {
-    scope.addHook('onRequest', requireClientToken(config.clients.tokens))
+  // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
+  // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
+  // a plain <img src>.
+  await app.register(async function authenticatedApi (scope) {
+    scope.addHook('onRequest', requireClient(auth))
     await scope.register(chartsRoutes, { prefix: '/v1' })
     await scope.register(mapsRoutes, { prefix: '/v1' })
+    await scope.register(authTokensRoutes)
   })
   await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
   return app
 }
 
-/** An onRequest hook: the same credentials as the WebSocket routes, refused as 401 problem+json. */
-function requireClientToken (tokens: readonly string[] | undefined) {
-  const check = createCredentialCheck(tokens)
-  return async function clientToken (request: FastifyRequest): Promise<void> {
-    check(credentialOf(queryOf(request.raw.url ?? ''), request.headers))
+/**
+ * An onRequest hook: the same identities as the WebSocket routes, refused as 401 problem+json; sets
+ * `request.identity`. Ephemeral tokens are for Live sessions only, as Google's are.
+ */
+function requireClient (auth: Authenticator) {
+  return async function identifyClient (request: FastifyRequest): Promise<void> {
+    const identity = auth.identify({ ip: request.ip, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
+    if (identity.kind === 'ephemeral') {
+      throw new LivegateError('LG_ERR_AUTH_TOKEN_CONSTRAINT', 'an ephemeral token opens Live sessions only: use a client token here')
+    }
+    request.identity = identity
+  }
+}
+
+/** One start-up line says who may connect, loud (warn) when that is more than the operator may expect. */
+function logAuthMode (app: FastifyInstance, auth: Authenticator, config: Config): void {
+  switch (auth.mode) {
+    case 'tokens':
+      app.log.info({ authMode: auth.mode, clients: auth.clientNames }, 'client authentication: named client tokens')
+      break
+    case 'loopback':
+      app.log.warn({ authMode: auth.mode },
+        'a Gemini key and no LIVEGATE_CLIENT_TOKENS: serving LOCAL (loopback) clients only; set LIVEGATE_CLIENT_TOKENS, or LIVEGATE_ALLOW_ANONYMOUS=true for an open relay')
+      break
+    case 'anonymous':
+      app.log.warn({ authMode: auth.mode }, 'LIVEGATE_ALLOW_ANONYMOUS=true: ANY client that reaches this port opens sessions with the server key')
+      break
+    case 'open':
+      app.log.info({ authMode: auth.mode }, 'no Gemini key: any client may connect (the upstream spends nothing)')
+      break
+  }
+  if (config.clients.tokenSecret === undefined) {
+    app.log.warn(auth.mintRefusal !== undefined
+      ? 'LIVEGATE_TOKEN_SECRET is not set: minting ephemeral tokens is refused (replicas sharing the Redis store need one secret)'
+      : 'LIVEGATE_TOKEN_SECRET is not set: ephemeral tokens are signed with a per-process key (they die with this process; no other replica accepts them)')
   }
 }
 

@@ -8,10 +8,13 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
-import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { credentialOf, queryOf } from '../auth/credentials.js'
+import type { ClientIdentity } from '../auth/identity.js'
+import { checkLiveMethod, createOriginCheck } from './auth.js'
+import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
 import { dialUpstream, upstreamHost } from './upstream.js'
 
@@ -27,12 +30,8 @@ function reject (socket: WebSocket, err: LivegateError): void {
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
-  const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions } = context
-  if (config.clients.tokens === undefined) {
-    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
-  }
+  const { sessions, auth } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -47,16 +46,19 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
+  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
+    let identity: ClientIdentity
     try {
       checkOrigin(request.headers.origin)
-      checkCredential(credentialOf(query, request.headers))
+      identity = auth.identify({ ip: request.ip, credential: credentialOf(query, request.headers) })
+      checkLiveMethod(identity, method)
+      request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
     } catch (err) {
       if (!isLivegateError(err)) throw err
@@ -64,9 +66,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       reject(socket, err)
       return
     }
-    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
+    // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
+    const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
@@ -78,10 +83,26 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       maxPayload: config.clients.maxFrameBytes,
     })
     session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    if (gate === undefined || identity.kind !== 'ephemeral') {
+      dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+      return
+    }
+    gate.admitted.catch((err: unknown) => {
+      const lgErr = isLivegateError(err) ? err : new LivegateError('LG_ERR_AUTH_STORE_UNAVAILABLE', 'token check failed; retry')
+      session.log.info({ code: lgErr.code }, 'client refused')
+      session.fail(lgErr)
+    })
+    dial.opened.then((upstream) => gate.admitted.then(() => session.attachUpstream(upstream), () => upstream.close()),
+      (err: unknown) => session.upstreamFailed(err))
+    // Google: "Gemini may preemptively close the session after [expireTime]"; livegate does, at that moment.
+    const expiry = setTimeout(() => {
+      session.fail(new LivegateError('LG_ERR_AUTH_TOKEN_EXPIRED', 'the token expired during the session'))
+    }, Math.max(0, identity.grant.expireTimeMs - Date.now()))
+    expiry.unref()
+    socket.once('close', () => { clearTimeout(expiry) })
   }
 
   for (const route of LIVE_ROUTES) {
-    app.get(route.path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+    app.get(route.path, { websocket: true }, (socket, request) => open(socket, request, route.version, route.method))
   }
 }
