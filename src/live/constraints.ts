@@ -54,6 +54,7 @@ export function applyConstraints (clientSetup: JsonObject, grant: Pick<Ephemeral
   if (grant.setup === undefined && grant.fieldMask === undefined) return undefined
   const client = camelizeMessage(clientSetup) as JsonObject
   const locked = camelizeMessage(grant.setup ?? {}) as JsonObject
+  const handle = resumptionHandleOf(client)
   let result: JsonObject
   if (grant.fieldMask === undefined) {
     result = structuredClone(locked)
@@ -67,7 +68,6 @@ export function applyConstraints (clientSetup: JsonObject, grant: Pick<Ephemeral
       else setPath(result, segments, structuredClone(value))
     }
   }
-  const handle = resumptionHandleOf(client)
   if (handle !== undefined) {
     const resumption = result.sessionResumption
     result.sessionResumption = { ...(isObject(resumption) ? resumption : {}), handle }
