@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { startGateway, CLIENT_TOKEN, SERVER_KEY, type Gateway } from '../helpers/gateway.js'
 import { connect, hasKey, isTurnComplete, openLive, say, textOf } from '../helpers/ws-client.js'
-import { testRedisUrl } from '../helpers/redis-server.js'
+import { startRedisServer, testRedisUrl } from '../helpers/redis-server.js'
 
 const TOKEN_SECRET = 'live-token-secret-0123456789abcdefghij'
 const MODEL = 'models/gemini-3.1-flash-live-preview'
@@ -201,4 +201,17 @@ t.test('secure by default on the relay: remote clients behind a trusted proxy ge
   viaToken.ws.close()
   const started = gw.logs.entries().filter((e) => e.msg === 'session started')
   t.match(started.at(-1), { client: 'anonymous', clientKind: 'ephemeral', clientAddress: '203.0.113.7' })
+})
+
+t.test('when Redis cannot count a use, the new session is refused with 1013 (try again), not let through uncounted', async (t) => {
+  const redis = await startRedisServer(t)
+  const gw = await gateway(t, { LIVEGATE_STORE: redis.url })
+  const token = await mintToken(gw, { uses: 1 })
+  await redis.kill()
+  const client = await connect(wsUrl(gw, token))
+  client.send(SETUP)
+  const closed = await client.closed
+  t.equal(closed.code, 1013)
+  t.match(closed.reason, /^LG_ERR_AUTH_STORE_UNAVAILABLE: /)
+  t.notMatch(gw.logs.text(), token)
 })
