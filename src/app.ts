@@ -1,36 +1,28 @@
 /**
  * @module app
- * `buildApp(config)` wires the plugins into a Fastify instance. It never listens and has no side effects at import,
- * so tests can build several gateways in one process.
+ * `buildApp(config)`: the standalone server, which is the livegate plugin (plugin.ts) on a bare Fastify instance.
+ * It never listens and has no side effects at import, so tests can build several gateways in one process.
  */
-import { randomBytes } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
-import type { LivegateContext } from './context.js'
 import { loggerOptions } from './logger.js'
-import problemJson from './http/problem-json.js'
-import health from './http/health.js'
-import liveRoutes from './live/route.js'
-import { credentialOf, queryOf } from './auth/credentials.js'
-import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
-import authTokensRoutes from './http/auth-tokens.js'
-import { LivegateError } from './errors.js'
-import { createToolInterceptorFactory } from './live/tool-interceptor.js'
-import { createToolRegistry } from './tools/registry.js'
-import { renderAltairTool } from './tools/render-altair.js'
-import { drawMapTool } from './tools/draw-map.js'
-import { createChartStack } from './charts/chart-stack.js'
-import chartsRoutes from './http/charts-routes.js'
-import artifactsRoutes from './http/artifacts-routes.js'
-import { createMapService } from './maps/service.js'
-import mapsRoutes from './http/maps-routes.js'
-import webClient from './http/static.js'
+import livegate, { type LivegateOptions } from './plugin.js'
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
   logStream?: DestinationStream
 }
+
+/**
+ * On its own instance livegate owns the root, so it is registered without encapsulation: `app.livegate` (sessions,
+ * store, renderers) is then visible on the instance `buildApp` returns.
+ */
+const livegateAtRoot = fp<LivegateOptions>(async function livegateAtRoot (app, options) {
+  // A new function: fp marks the function it is given, and the exported plugin must stay encapsulated.
+  await livegate(app, options)
+}, { name: 'livegate', fastify: '5.x' })
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const logger = options.logStream === undefined
@@ -40,109 +32,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger,
     routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy,
-    bodyLimit: config.charts.maxSpecBytes + 64 * 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
   })
-  const chartStack = await createChartStack(config)
-  app.addHook('onClose', async () => { await chartStack.close() })
-  const maps = createMapService({ config, store: chartStack.artifacts })
-  app.addHook('onClose', async () => { await maps.close() })
-  const auth = await createAuthenticator(config)
-  app.addHook('onClose', async () => { await auth.close() })
-  app.decorateRequest('identity', null)
-  logAuthMode(app, auth, config)
-  const context: LivegateContext = {
-    config,
-    sessions: new Set(),
-    closing: false,
-    upstreamBaseUrl: config.upstream.baseUrl ?? '',
-    upstreamApiKey: config.upstream.apiKey,
-    artifacts: chartStack.artifacts,
-    charts: chartStack.charts,
-    maps,
-    auth,
-  }
-  app.decorate('livegate', context)
-  if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
-  await app.register(problemJson)
-  await app.register(health)
-  const registry = createToolRegistry([
-    renderAltairTool(context.charts, config.tools.behavior),
-    drawMapTool(context.maps, config.tools.behavior),
-  ], config.tools.enabled)
-  await app.register(liveRoutes, {
-    createInterceptor: createToolInterceptorFactory({
-      registry,
-      artifacts: context.artifacts,
-      publicUrl: config.publicUrl,
-      scheduling: config.tools.scheduling,
-      timeoutMs: config.tools.timeoutMs,
-    }),
-  })
-  // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
-  // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
-  // a plain <img src>.
-  await app.register(async function authenticatedApi (scope) {
-    scope.addHook('onRequest', requireClient(auth))
-    await scope.register(chartsRoutes, { prefix: '/v1' })
-    await scope.register(mapsRoutes, { prefix: '/v1' })
-    await scope.register(authTokensRoutes)
-  })
-  await app.register(artifactsRoutes, { prefix: '/v1' })
-  await app.register(webClient)
+  await app.register(livegateAtRoot, { config })
   return app
-}
-
-/**
- * An onRequest hook: the same identities as the WebSocket routes, refused as 401 problem+json; sets
- * `request.identity`. Ephemeral tokens are for Live sessions only, as Google's are.
- */
-function requireClient (auth: Authenticator) {
-  return async function identifyClient (request: FastifyRequest): Promise<void> {
-    const identity = auth.identify({ ip: request.ip, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
-    if (identity.kind === 'ephemeral') {
-      throw new LivegateError('LG_ERR_AUTH_TOKEN_CONSTRAINT', 'an ephemeral token opens Live sessions only: use a client token here')
-    }
-    request.identity = identity
-  }
-}
-
-/** One start-up line says who may connect, loud (warn) when that is more than the operator may expect. */
-function logAuthMode (app: FastifyInstance, auth: Authenticator, config: Config): void {
-  switch (auth.mode) {
-    case 'tokens':
-      app.log.info({ authMode: auth.mode, clients: auth.clientNames }, 'client authentication: named client tokens')
-      break
-    case 'loopback':
-      app.log.warn({ authMode: auth.mode },
-        'a Gemini key and no LIVEGATE_CLIENT_TOKENS: serving LOCAL (loopback) clients only; set LIVEGATE_CLIENT_TOKENS, or LIVEGATE_ALLOW_ANONYMOUS=true for an open relay')
-      break
-    case 'anonymous':
-      app.log.warn({ authMode: auth.mode }, 'LIVEGATE_ALLOW_ANONYMOUS=true: ANY client that reaches this port opens sessions with the server key')
-      break
-    case 'open':
-      app.log.info({ authMode: auth.mode }, 'no Gemini key: any client may connect (the upstream spends nothing)')
-      break
-  }
-  if (config.clients.tokenSecret === undefined) {
-    app.log.warn(auth.mintRefusal !== undefined
-      ? 'LIVEGATE_TOKEN_SECRET is not set: minting ephemeral tokens is refused (replicas sharing the Redis store need one secret)'
-      : 'LIVEGATE_TOKEN_SECRET is not set: ephemeral tokens are signed with a per-process key (they die with this process; no other replica accepts them)')
-  }
-}
-
-/**
- * No key and no upstream URL: run the Gemini simulator in-process on a loopback port and relay to it, so the gateway
- * (and its demo page) works offline. It gets a per-process key, so the relay path is exercised exactly as with Google.
- */
-async function useBuiltInSimulator (app: FastifyInstance, context: LivegateContext): Promise<void> {
-  const { startSimulator } = await import('./simulator/index.js')
-  const apiKey = randomBytes(18).toString('base64url')
-  const simulator = await startSimulator({ host: '127.0.0.1', port: 0, apiKeys: [apiKey] })
-  context.upstreamBaseUrl = simulator.url
-  context.upstreamApiKey = apiKey
-  app.log.warn({ simulator: simulator.url },
-    'no GEMINI_API_KEY or GOOGLE_API_KEY set: using the BUILT-IN GEMINI SIMULATOR (scripted answers, not Gemini)')
-  app.addHook('onClose', async () => { await simulator.close() })
 }

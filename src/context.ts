@@ -29,6 +29,11 @@ export interface LivegateContext {
   readonly maps: MapService
   /** Client identities (auth mode, client tokens, ephemeral tokens and their use counter). */
   readonly auth: Authenticator
+  /**
+   * The base artifact paths (`/v1/artifacts/…`) are appended to in URLs handed out: LIVEGATE_PUBLIC_URL, else the
+   * request's protocol and Host plus the prefix livegate is mounted under.
+   */
+  readonly publicBaseUrl: (request: { readonly protocol: string, readonly host: string }) => string
 }
 
 declare module 'fastify' {
