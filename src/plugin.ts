@@ -11,7 +11,7 @@
  * await app.register(livegate, { prefix: '/gemini', env: { LIVEGATE_CLIENT_TOKENS: 'web:a-secret-of-16-chars-or-more' } })
  */
 import { randomBytes } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { loadConfig, type Config } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
@@ -110,12 +110,15 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
  * `request.identity`. Ephemeral tokens are for Live sessions only, as Google's are.
  */
 function requireClient (auth: Authenticator) {
-  return async function identifyClient (request: FastifyRequest): Promise<void> {
+  return async function identifyClient (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const identity = auth.identify({ ip: request.ip, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
     if (identity.kind === 'ephemeral') {
       throw new LivegateError('LG_ERR_AUTH_TOKEN_CONSTRAINT', 'an ephemeral token opens Live sessions only: use a client token here')
     }
     request.identity = identity
+    // The request's own log lines (its completion included) name the client, never the secret.
+    request.log = request.log.child({ client: identity.name })
+    reply.log = request.log
   }
 }
 

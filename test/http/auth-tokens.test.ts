@@ -45,6 +45,7 @@ t.test('mints a token with Google\'s defaults, in the shape the SDKs read, on ev
   t.equal(bearer.statusCode, 200, 'Bearer works too')
   t.equal(bearer.json().uses, 0, '0 = unlimited is kept')
   t.match(logs(), /"client":"backend"[^\n]*"msg":"auth token minted"/, 'the log names the client that minted')
+  t.match(logs(), /"client":"backend"[^\n]*"msg":"request completed"/, 'so does the request\'s own log line')
   t.notMatch(logs(), CLIENT_SECRET)
   t.notMatch(logs(), bearer.json().name, 'the token itself is never logged')
 })
