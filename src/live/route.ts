@@ -83,23 +83,8 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       maxPayload: config.clients.maxFrameBytes,
     })
     session.setUpstreamDial(dial.socket)
-    if (gate === undefined || identity.kind !== 'ephemeral') {
-      dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
-      return
-    }
-    gate.admitted.catch((err: unknown) => {
-      const lgErr = isLivegateError(err) ? err : new LivegateError('LG_ERR_AUTH_STORE_UNAVAILABLE', 'token check failed; retry')
-      session.log.info({ code: lgErr.code }, 'client refused')
-      session.fail(lgErr)
-    })
-    dial.opened.then((upstream) => gate.admitted.then(() => session.attachUpstream(upstream), () => upstream.close()),
-      (err: unknown) => session.upstreamFailed(err))
-    // Google: "Gemini may preemptively close the session after [expireTime]"; livegate does, at that moment.
-    const expiry = setTimeout(() => {
-      session.fail(new LivegateError('LG_ERR_AUTH_TOKEN_EXPIRED', 'the token expired during the session'))
-    }, Math.max(0, identity.grant.expireTimeMs - Date.now()))
-    expiry.unref()
-    socket.once('close', () => { clearTimeout(expiry) })
+    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    else gate.connect(session, dial.opened)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
