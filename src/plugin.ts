@@ -111,7 +111,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
  */
 function requireClient (auth: Authenticator) {
   return async function identifyClient (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const identity = auth.identify({ ip: request.ip, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
+    const identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
     if (identity.kind === 'ephemeral') {
       throw new LivegateError('LG_ERR_AUTH_TOKEN_CONSTRAINT', 'an ephemeral token opens Live sessions only: use a client token here')
     }

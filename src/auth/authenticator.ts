@@ -5,7 +5,8 @@
  * Modes, fixed at start from the config:
  * - `tokens`: client tokens are configured; every client needs one (or an ephemeral token minted with one).
  * - `loopback`: a real Gemini key and no client tokens: secure by default, only this machine's clients are served
- *   (judged on `request.ip`, so LIVEGATE_TRUST_PROXY applies); others get LG_ERR_AUTH_LOOPBACK_ONLY.
+ *   (judged on `request.ip`, so LIVEGATE_TRUST_PROXY applies, and on every forwarded hop); others get
+ *   LG_ERR_AUTH_LOOPBACK_ONLY.
  * - `anonymous`: a real key, no tokens, and LIVEGATE_ALLOW_ANONYMOUS=true: an open relay, on purpose.
  * - `open`: no real key (the built-in simulator): nothing to spend, everyone is served.
  * Ephemeral tokens are honoured in every mode; the client that minted one must still be known (removing a client
@@ -25,6 +26,8 @@ export type AuthMode = 'tokens' | 'loopback' | 'anonymous' | 'open'
 export interface AuthRequest {
   /** `request.ip` (Fastify applies trustProxy). */
   readonly ip: string
+  /** `request.ips` (with trustProxy: every address of the X-Forwarded-For chain and the socket's). */
+  readonly ips?: readonly string[] | undefined
   readonly credential: string | undefined
 }
 
@@ -85,7 +88,9 @@ export async function createAuthenticator (config: Config): Promise<Authenticato
         return { kind: 'token', name }
       }
       case 'loopback':
-        if (isLoopback(request.ip)) return ANONYMOUS
+        // Every hop must be local, not just the one Fastify picks: with trustProxy=true that is the leftmost
+        // X-Forwarded-For entry, which the client itself may have written (`X-Forwarded-For: 127.0.0.1`).
+        if (isLoopback(request.ip) && (request.ips ?? []).every(isLoopback)) return ANONYMOUS
         throw new LivegateError('LG_ERR_AUTH_LOOPBACK_ONLY',
           'only local clients are served: set LIVEGATE_CLIENT_TOKENS (or LIVEGATE_ALLOW_ANONYMOUS=true)')
       case 'anonymous':

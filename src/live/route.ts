@@ -56,7 +56,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     let identity: ClientIdentity
     try {
       checkOrigin(request.headers.origin)
-      identity = auth.identify({ ip: request.ip, credential: credentialOf(query, request.headers) })
+      identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
       checkLiveMethod(identity, method)
       request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough

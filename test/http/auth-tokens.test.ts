@@ -129,6 +129,9 @@ t.test('behind a trusted proxy the forwarded client address decides', async (t) 
   t.equal(remote.statusCode, 401)
   t.equal(remote.json().code, 'LG_ERR_AUTH_LOOPBACK_ONLY')
   t.equal((await mint(gw, {}, { 'x-forwarded-for': '127.0.0.1' })).statusCode, 200)
+  const forged = await mint(gw, {}, { 'x-forwarded-for': '127.0.0.1, 203.0.113.7' })
+  t.equal(forged.statusCode, 401, 'a client that writes 127.0.0.1 in front of the chain its proxy appended to stays remote')
+  t.equal(forged.json().code, 'LG_ERR_AUTH_LOOPBACK_ONLY')
 })
 
 t.test('LIVEGATE_ALLOW_ANONYMOUS opens the gateway on purpose, loudly; the simulator is open without asking', async (t) => {
