@@ -149,6 +149,22 @@ t.test('defaults: the GA model with audio replies; Text only for models that can
   t.same(errors, [], 'no script errors')
 })
 
+t.test('on the default gemini-3.8-live the chart call is NON_BLOCKING: the model talks on, the chart appears, the result is spoken after', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN })
+  await waitReady(page)
+  await say(page, SEED_PROMPTS.plot)
+  const meanwhile = await modelTurnText(page, 1)
+  t.match(meanwhile, /drawing a line chart of the runtimes by year/, 'what the model says while the tool runs')
+  const chart = await loadedToolImage(page, 'render_altair')
+  t.ok(chart.naturalWidth > 0, 'the chart is shown')
+  t.match(await modelTurnText(page, 2), /Here is a line chart of the five films/, 'the result is spoken in the next turn')
+  const response = await latestConnection(gw).waitFor((f) => f.kind === 'toolResponse', UI_TIMEOUT_MS)
+  t.match(response.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: 'WHEN_IDLE' }] } })
+  t.same(errors, [])
+})
+
 t.test('AUDIO replies: voice and transcription in setup, samples reach the playback queue, transcript shown', async (t) => {
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl)
