@@ -13,6 +13,7 @@ import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { SERVER_FUNCTION_CALL, TOOL_CALL_CANCELLATION, TOOL_RESPONSE, conforms, shapeProblem } from './frame-schemas.js'
+import { effectiveBehavior } from './models.js'
 import { field, type JsonObject } from './protocol.js'
 import type { SessionIO } from './session.js'
 
@@ -252,10 +253,15 @@ export class ToolInterceptor implements Interceptor {
     }).catch((err: unknown) => session.faulted(`${call.name} result`, err))
   }
 
+  /**
+   * Answer a server-run call upstream. `scheduling` goes only with a NON_BLOCKING call: declared so, or left unset on
+   * a model whose default is NON_BLOCKING (gemini-3.8-live); the model is the one the client's setup named.
+   */
   #respond (call: FunctionCall, response: JsonObject): void {
     if (this.#closed) return
     const functionResponse: JsonObject = { id: call.id, name: call.name, response }
-    if (this.#options.tools.get(call.name)?.declaration.behavior === 'NON_BLOCKING') functionResponse.scheduling = this.#options.scheduling
+    const declared = this.#options.tools.get(call.name)?.declaration.behavior
+    if (effectiveBehavior(this.#session?.model, declared) === 'NON_BLOCKING') functionResponse.scheduling = this.#options.scheduling
     this.#session?.sendUpstream({ toolResponse: { functionResponses: [functionResponse] } })
   }
 
@@ -282,8 +288,8 @@ export class ToolInterceptor implements Interceptor {
 export interface ToolInterceptorFactoryOptions {
   readonly registry: ToolRegistry
   readonly artifacts: ArtifactStore
-  /** LIVEGATE_PUBLIC_URL; undefined: derived from each request's protocol and Host. */
-  readonly publicUrl: string | undefined
+  /** The base of artifact URLs for a session's request (LivegateContext.publicBaseUrl). */
+  readonly publicBaseUrl: (request: FastifyRequest) => string
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
 }
@@ -300,7 +306,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
     return new ToolInterceptor({
       tools,
       artifacts: options.artifacts,
-      publicBaseUrl: options.publicUrl ?? `${request.protocol}://${request.host}`,
+      publicBaseUrl: options.publicBaseUrl(request),
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
