@@ -106,6 +106,8 @@ export function createEphemeralGate (grant: EphemeralGrant, uses: UseCounter, no
       })
       upstream.then((socket) => admitted.then(() => session.attachUpstream(socket), () => socket.close()),
         (err: unknown) => session.upstreamFailed(err))
+        // A boundary (issue 10): whatever throws in these callbacks ends this session, not the process.
+        .catch((err: unknown) => session.faulted('upstream dial', err))
       // Google: "Gemini may preemptively close the session after [expireTime]"; livegate does, at that moment.
       const expiry = setTimeout(() => {
         session.fail(new LivegateError('LG_ERR_AUTH_TOKEN_EXPIRED', 'the token expired during the session'))
