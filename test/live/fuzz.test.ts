@@ -335,10 +335,10 @@ t.test('fuzz: nothing a peer sends ends the process, every session closes with a
     if (first === 'open') client.ws.close(1000)
     assertClosedWithCode(await verdict(client, 'first frame'), `first frame ${String(frame.data).slice(0, 200)}`, [frame])
     await assertHealthy(gw)
-  }), 250)
+  }), 200)
 
   await check(t, gw, 'client frames after setup, with server calls in flight', fc.asyncProperty(
-    setupBody, fc.array(clientFrame, { minLength: 80, maxLength: 140 }), fc.nat(),
+    setupBody, fc.array(clientFrame, { minLength: 100, maxLength: 160 }), fc.nat(),
     async (setup, frames, at) => {
       // TEXT, so the first turn's answer can be read; the client's own get_weather, so its calls reach the client.
       const { client, conn } = await open(gw, { setup: { ...setup, generationConfig: { responseModalities: ['TEXT'] }, tools: [...setup.tools ?? [], { functionDeclarations: [WEATHER] }] } })
@@ -358,7 +358,7 @@ t.test('fuzz: nothing a peer sends ends the process, every session closes with a
       if (answers !== 1) throw new Error(`server call ${String(serverId)} got ${answers} toolResponses upstream`)
       await assertHealthy(gw)
     },
-  ), 100)
+  ), 80)
 
   await check(t, gw, 'upstream toolCall and cancellation frames', fc.asyncProperty(
     fc.array(turnPlan, { minLength: 10, maxLength: 25 }),
