@@ -1,4 +1,13 @@
 import t, { type Test } from 'tap'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import type { FastifyBaseLogger } from 'fastify'
+import { pino } from 'pino'
+import { WebSocketServer } from 'ws'
+import { ANONYMOUS } from '../../src/auth/identity.js'
+import { passThrough, type Interceptor } from '../../src/live/interceptor.js'
+import { LiveSession } from '../../src/live/session.js'
+import { createLogSink } from '../helpers/log-sink.js'
 import { startGateway, type Gateway } from '../helpers/gateway.js'
 import { connect, hasKey, isTurnComplete, openLive, say, textOf, type TestClient } from '../helpers/ws-client.js'
 import type { CallSpec, Script } from '../../src/simulator/script.js'
@@ -151,4 +160,44 @@ t.test('malformed toolCall frames from upstream never crash; each server call id
   t.ok(await healthy(gw))
   client.ws.close()
   t.equal((await client.closed).code, 1005)
+})
+
+/**
+ * The boundary itself, over real sockets: a LiveSession whose interceptor has a bug (a TypeError in one of its
+ * hooks) ends that session with 1011 LG_ERR_INTERNAL, logs the stack once, and leaves the process and the server
+ * serving. No upstream is needed: the faults happen before any frame would leave.
+ */
+t.test('a handler that throws ends only its session: 1011 LG_ERR_INTERNAL, stack logged once', async (t) => {
+  const logs = createLogSink()
+  const log = pino({ level: 'info' }, logs.stream) as unknown as FastifyBaseLogger
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const hooks: Array<keyof Interceptor> = ['onSetup', 'onClientMessage']
+  let hook: keyof Interceptor = 'onSetup'
+  server.on('connection', (socket) => {
+    const faulty: Interceptor = {
+      ...passThrough,
+      inspectsClient: true,
+      wantsClientFrame () { return true },
+      [hook]: () => { throw new TypeError('Cannot read properties of null (reading \'name\')') },
+    }
+    new LiveSession(socket, log, { clientAddress: '127.0.0.1', identity: ANONYMOUS, apiVersion: 'v1beta' }, { highWaterBytes: 1 << 20, models: undefined }, faulty)
+  })
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
+  for (const which of hooks) {
+    hook = which
+    const client = await connect(url)
+    client.send(TEXT_SETUP)
+    if (which === 'onClientMessage') client.send({ clientContent: { turns: [], turnComplete: true } })
+    const closed = await client.closed
+    t.equal(closed.code, 1011, `${which}: 1011`)
+    t.match(closed.reason, /^LG_ERR_INTERNAL: unexpected failure in the client message handler of session [0-9a-f-]{36}$/, `${which}: the reason names the code and the session`)
+  }
+  const faults = logs.entries().filter((e) => e.msg === 'session handler threw; ending this session')
+  t.equal(faults.length, hooks.length, 'one log line per faulted session')
+  t.match((faults[0]?.err as { stack?: string } | undefined)?.stack, /TypeError: Cannot read properties of null/, 'with the stack')
+  const again = await connect(url)
+  t.equal(again.ws.readyState, again.ws.OPEN, 'the process still accepts sessions')
+  again.ws.close()
 })
