@@ -67,18 +67,17 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      resumption: config.upstream.resumption,
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
       sessions.delete(session)
     })
     session.log.info('session started')
-    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      maxPayload: config.clients.maxFrameBytes,
-    })
-    session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    // The session dials again with the same target whenever it resumes on a new upstream connection.
+    const target = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
+    session.connect(function dial () { return dialUpstream(target, dialOptions) })
   }
 
   for (const route of LIVE_ROUTES) {
