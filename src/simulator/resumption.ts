@@ -20,6 +20,8 @@ export interface HandleEntry {
   snapshot: SessionSnapshot
   /** The connection that issued the handle. */
   ownerId: number
+  /** Index of the last client message of that connection the snapshot includes (setup = 0). */
+  clientIndex: number
   issuedAt: number
 }
 
@@ -34,10 +36,10 @@ export class HandleStore {
   get size (): number { return this.#entries.size }
 
   /** Store a snapshot and return its new opaque handle. */
-  issue (snapshot: SessionSnapshot, ownerId: number): string {
+  issue (snapshot: SessionSnapshot, ownerId: number, clientIndex = 0): string {
     this.#prune()
     const handle = randomBytes(24).toString('base64url')
-    this.#entries.set(handle, { snapshot, ownerId, issuedAt: this.#now() })
+    this.#entries.set(handle, { snapshot, ownerId, clientIndex, issuedAt: this.#now() })
     return handle
   }
 

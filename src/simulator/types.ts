@@ -66,6 +66,11 @@ export interface SimulatorConnection {
   readonly received: readonly ReceivedFrame[]
   /** The camelized `setup` message, once received. */
   readonly setup: Record<string, unknown> | undefined
+  /**
+   * When this connection resumed a session: the connection that issued the handle and the index of its last client
+   * message the restored state includes (setup = 0). A test hook; nothing of it goes on the wire.
+   */
+  readonly resumedFrom: { readonly connectionId: number, readonly clientIndex: number } | undefined
   /** Resolves with the first received frame (past or future) that matches; rejects after timeoutMs (default 5 s). */
   waitFor (predicate: (f: ReceivedFrame) => boolean, timeoutMs?: number): Promise<ReceivedFrame>
   /** Inject any server message (sent as a binary frame of pretty-printed JSON). */
