@@ -6,9 +6,12 @@
  *
  * Coverage rule: a `sessionResumptionUpdate{resumable:true, newHandle}` covers the client messages up to
  * `lastConsumedClientMessageIndex` when the upstream sends it (counted per connection, `setup` = 0, every message
- * livegate sent on that connection included, injected toolResponses too), else everything sent on the connection
- * before the update arrived. `resumable:false` updates never move the handle: "resuming in such state will result in
- * some data loss", so the last resumable handle is kept (reference §1.6).
+ * livegate sent on that connection included, injected toolResponses too). Without the index (the Gemini Developer
+ * API has no `transparent`), it covers what was sent before the upstream frame that preceded the update arrived:
+ * Gemini issues handles right after the frame that ends a state (setupComplete, turnComplete), so what livegate sent
+ * after reading that frame cannot be in it. Only a message sent within one round trip before that frame is then
+ * uncertain, and is taken as covered. `resumable:false` updates never move the handle: "resuming in such state will
+ * result in some data loss", so the last resumable handle is kept (reference §1.6).
  *
  * The log keeps references to the client's frame buffers (no copy, no parse) and is bounded. Past the bound the
  * already-sent messages are let go: the session goes on, and only a resumption needed before a newer handle covers
@@ -65,6 +68,8 @@ export class Resumption {
   #firstSeq = 1
   /** Last sequence number written to the current upstream. */
   #sentSeq = 0
+  /** #sentSeq when the previous upstream frame arrived (what a handle without an index covers). */
+  #sentAtLastFrame = 0
   /** Sequence number of the first message after setup on the current upstream (its index 1). */
   #connectionBase = 1
   /** Messages up to this one were let go without a handle covering them. */
@@ -171,6 +176,7 @@ export class Resumption {
    */
   beginReplay (): number {
     this.#sentSeq = this.#firstSeq - 1
+    this.#sentAtLastFrame = this.#sentSeq
     this.#connectionBase = this.#firstSeq
     let kept = 0
     for (let i = 0; i < this.#data.length; i++) {
@@ -194,14 +200,22 @@ export class Resumption {
 
   // Upstream messages ---------------------------------------------------------------------------------------------
 
-  /** A `sessionResumptionUpdate` body from the current upstream. */
-  onUpdate (update: unknown): void {
+  /** Called after each upstream frame was handled: the next update without an index covers what was sent so far. */
+  frameSeen (): void {
+    this.#sentAtLastFrame = this.#sentSeq
+  }
+
+  /**
+   * A `sessionResumptionUpdate` body from the current upstream. Returns true when the new handle covers a client
+   * message no earlier handle did (the conversation moved on).
+   */
+  onUpdate (update: unknown): boolean {
     if (field(update, 'resumable') !== true) {
       this.busy = true
-      return
+      return false
     }
     const handle = field(update, 'newHandle')
-    if (typeof handle !== 'string' || handle === '') return
+    if (typeof handle !== 'string' || handle === '') return false
     this.handle = handle
     this.busy = false
     this.relayedSinceHandle = 0
@@ -209,11 +223,13 @@ export class Resumption {
     const index = Number(field(update, 'lastConsumedClientMessageIndex'))
     // The index counts this connection's messages with setup as 0 (the simulator's reading; the reference notes the
     // docs do not say): message i is sequence number #connectionBase + i - 1. Without it, all that was sent.
-    const covered = Number.isInteger(index) && index >= 0 ? Math.min(this.#sentSeq, this.#connectionBase + index - 1) : this.#sentSeq
-    if (covered > this.#coveredSeq) {
-      this.#coveredSeq = covered
-      this.#dropThrough(covered)
-    }
+    const covered = Number.isInteger(index) && index >= 0
+      ? Math.min(this.#sentSeq, this.#connectionBase + index - 1)
+      : this.#sentAtLastFrame
+    if (covered <= this.#coveredSeq) return false
+    this.#coveredSeq = covered
+    this.#dropThrough(covered)
+    return true
   }
 
   /** Call ids of a `toolCall` from the current upstream. */

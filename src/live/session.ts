@@ -352,6 +352,7 @@ export class LiveSession implements SessionIO {
     this.#upstreamBinary = isBinary
     const resumption = this.#resumption
     if (this.#awaitingResume && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
+      resumption.frameSeen()
       this.#resumed()
       return
     }
@@ -365,8 +366,11 @@ export class LiveSession implements SessionIO {
       }
       if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
         const parsed = parseFrame(data)
-        if (parsed.ok && !this.#onLifecycle(parsed.message)) return
+        const forward = !parsed.ok || this.#onLifecycle(parsed.message)
+        resumption.frameSeen()
+        if (!forward) return
       }
+      resumption.frameSeen()
     }
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
       if (message === undefined) {
@@ -390,10 +394,7 @@ export class LiveSession implements SessionIO {
     const update = field(message, 'sessionResumptionUpdate')
     const goAway = field(message, 'goAway')
     if (update === undefined && goAway === undefined) return true
-    if (update !== undefined) {
-      resumption.onUpdate(update)
-      if (!resumption.busy) this.#resumesWithoutProgress = 0
-    }
+    if (update !== undefined && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
     let forward = true
     if (!resumption.clientAsked) {
       forward = false

@@ -28,9 +28,11 @@ export interface HandleEntry {
 export class HandleStore {
   readonly #entries = new Map<string, HandleEntry>()
   readonly #now: () => number
+  readonly #ttlMs: number
 
-  constructor (now: () => number = Date.now) {
+  constructor (now: () => number = Date.now, ttlMs = HANDLE_TTL_MS) {
     this.#now = now
+    this.#ttlMs = ttlMs
   }
 
   get size (): number { return this.#entries.size }
@@ -47,7 +49,7 @@ export class HandleStore {
   lookup (handle: string): HandleEntry | undefined {
     const entry = this.#entries.get(handle)
     if (entry === undefined) return undefined
-    if (this.#now() - entry.issuedAt > HANDLE_TTL_MS) {
+    if (this.#now() - entry.issuedAt > this.#ttlMs) {
       this.#entries.delete(handle)
       return undefined
     }
@@ -55,7 +57,7 @@ export class HandleStore {
   }
 
   #prune (): void {
-    const cutoff = this.#now() - HANDLE_TTL_MS
+    const cutoff = this.#now() - this.#ttlMs
     for (const [handle, entry] of this.#entries) {
       if (entry.issuedAt >= cutoff) break // insertion order is issue order
       this.#entries.delete(handle)

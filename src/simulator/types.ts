@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   connectionAgeMs?: number
   /** How long before the deadline `goAway` comes. Default 50 seconds, capped to the age. */
   goAwayNoticeMs?: number
+  /** How long a resumption handle stays valid. Default 2 hours, as Gemini; tests shorten it to see a refusal. */
+  handleTtlMs?: number
   /** Pacing between streamed chunks. Default 20 ms; tests pass 0 (frames then only yield to the event loop). */
   chunkDelayMs?: number
   /** What the model says and does. Default: `seedScript` (the cookbook plotting-and-mapping notebook). */
