@@ -231,7 +231,7 @@ t.test('a refused resumption (expired handle) closes the client with the upstrea
   t.equal(gw.sim.connections.length, 2, 'one attempt')
 })
 
-t.test('transparent mode: lastConsumedClientMessageIndex trims the log, injected frames counted', async (t) => {
+t.test('transparent mode: livegate asks for the index, and only what it did not cover is replayed', async (t) => {
   const gw = await startGateway(t, { sim: { script: NUMBERED }, env: { LIVEGATE_RESUME_TRANSPARENT: 'true' } })
   const client = await openLive(gw.wsUrl, SETUP)
   t.same(gw.sim.connections[0]?.setup?.sessionResumption, { transparent: true })
@@ -256,4 +256,116 @@ t.test('a client that never sent setup is not resumed (nothing to resume) and a 
   await client.waitFor(hasKey('setupComplete'))
   gw.sim.connections[0]!.close(1008, 'Operation is not implemented, or supported, or enabled.')
   t.same(await client.closed, { code: 1008, reason: 'Operation is not implemented, or supported, or enabled.' }, '1008 is not resumed')
+})
+
+// The JS SDK -------------------------------------------------------------------------------------------------------
+
+interface SdkMessage {
+  setupComplete?: unknown
+  goAway?: unknown
+  sessionResumptionUpdate?: unknown
+  serverContent?: { turnComplete?: boolean, interrupted?: boolean, modelTurn?: { parts?: Array<{ text?: string }> } }
+}
+interface SdkSession {
+  sendClientContent (params: { turns: unknown, turnComplete?: boolean }): void
+  sendRealtimeInput (params: { audio: { data: string, mimeType: string } }): void
+  close (): void
+}
+interface SdkModule {
+  GoogleGenAI: new (options: { apiKey: string, httpOptions?: { baseUrl?: string } }) => {
+    live: { connect (params: { model: string, config?: Record<string, unknown>, callbacks: { onmessage: (m: SdkMessage) => void, onclose?: (e: { code: number, reason: string }) => void } }): Promise<SdkSession> }
+  }
+}
+
+const CHUNK_SAMPLES = 1600 // 100 ms at 16 kHz
+/** 100 ms of 16 kHz PCM: a loud tone or silence; the first sample carries the chunk's number (inaudible to the VAD). */
+function chunk (seq: number, loud: boolean): string {
+  const pcm = Buffer.alloc(CHUNK_SAMPLES * 2)
+  if (loud) for (let i = 0; i < CHUNK_SAMPLES; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin(i / 4)), i * 2)
+  pcm.writeInt16LE(seq, 0)
+  return pcm.toString('base64')
+}
+
+/**
+ * The client messages the final conversation state is made of: each connection's messages up to the index the handle
+ * it was resumed from covered, then the last connection's. Every message the client sent must be in it exactly once.
+ */
+function effectiveStream (connections: readonly SimulatorConnection[]): Array<Record<string, unknown>> {
+  const byId = new Map(connections.map((c) => [c.id, c]))
+  const upTo = (conn: SimulatorConnection, index: number): Array<Record<string, unknown>> => {
+    const from = conn.resumedFrom
+    const before = from === undefined ? [] : upTo(byId.get(from.connectionId)!, from.clientIndex)
+    return [...before, ...conn.received.slice(1, index + 1).map((f) => f.message)]
+  }
+  const last = connections.at(-1)!
+  return upTo(last, last.received.length - 1)
+}
+
+t.test('@google/genai: a session with streaming audio and text turns crosses at least three resumptions; every frame consumed once, every turn answered once', async (t) => {
+  const { GoogleGenAI } = await import('@google/genai') as unknown as SdkModule
+  const script: Script = { ...NUMBERED, transcribe: ({ durationMs }) => `audio of ${durationMs} ms` }
+  const gw = await startGateway(t, {
+    sim: { script, connectionAgeMs: 900, goAwayNoticeMs: 600 },
+    env: { LIVEGATE_RESUME_TRANSPARENT: 'true' },
+  })
+  const ai = new GoogleGenAI({ apiKey: 'lg-client-token-test-1', httpOptions: { baseUrl: gw.httpUrl } })
+  const messages: SdkMessage[] = []
+  let closedBy: { code: number, reason: string } | undefined
+  const session = await ai.live.connect({
+    model: 'gemini-3.1-flash-live-preview',
+    config: { responseModalities: ['TEXT'] },
+    callbacks: { onmessage: (m) => { messages.push(m) }, onclose: (e) => { closedBy = { code: e.code, reason: e.reason } } },
+  })
+  const completed = (): number => messages.filter((m) => m.serverContent?.turnComplete === true).length
+  const waitTurns = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 30_000
+    while (completed() < n) {
+      if (Date.now() > deadline || closedBy !== undefined) throw new Error(`turn ${n} not answered (closed: ${JSON.stringify(closedBy)})`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+  const expected: string[] = []
+  const sentTexts: string[] = []
+  let seq = 0
+  let turn = 0
+  for (let round = 0; (round < 4 || gw.sim.connections.length < 4) && round < 60; round++) {
+    const text = `text turn ${round}`
+    session.sendClientContent({ turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true })
+    sentTexts.push(text)
+    expected.push(`answer ${turn++}: ${text}`)
+    await waitTurns(turn)
+    // 600 ms of speech, then 700 ms of silence: one audio turn; the stream goes on while the switches happen.
+    for (let i = 0; i < 13; i++) {
+      session.sendRealtimeInput({ audio: { data: chunk(seq++, i < 6), mimeType: 'audio/pcm;rate=16000' } })
+      await new Promise((resolve) => setTimeout(resolve, 8))
+    }
+    expected.push(`answer ${turn++}: audio of 600 ms`)
+    await waitTurns(turn)
+  }
+  t.ok(gw.sim.connections.length >= 4, `${gw.sim.connections.length} upstream connections`)
+  t.equal(closedBy, undefined, 'the client socket was never closed')
+
+  const said: string[] = []
+  let current = ''
+  for (const m of messages) {
+    if (m.serverContent?.interrupted === true) current = ''
+    current += (m.serverContent?.modelTurn?.parts ?? []).map((p) => p.text ?? '').join('')
+    if (m.serverContent?.turnComplete === true) { said.push(current); current = '' }
+  }
+  t.same(said, expected, 'every turn answered exactly once, in order')
+  t.equal(messages.filter((m) => m.setupComplete !== undefined).length, 1)
+  t.notOk(messages.some((m) => m.goAway !== undefined || m.sessionResumptionUpdate !== undefined))
+
+  const stream = effectiveStream(gw.sim.connections)
+  const audio = stream.flatMap((m) => {
+    const data = (m.realtimeInput as { audio?: { data: string } } | undefined)?.audio?.data
+    return data === undefined ? [] : [Buffer.from(data, 'base64').readInt16LE(0)]
+  })
+  const texts = stream.flatMap((m) => {
+    const turns = (m.clientContent as { turns?: Array<{ parts: Array<{ text: string }> }> } | undefined)?.turns
+    return turns === undefined ? [] : [turns[0]!.parts[0]!.text]
+  })
+  t.same(audio, Array.from({ length: seq }, (_, i) => i), `all ${seq} audio frames consumed exactly once, in order`)
+  t.same(texts, sentTexts, 'every text turn consumed exactly once')
+  session.close()
 })
