@@ -10,6 +10,8 @@ import type { LivegateContext } from '../context.js'
 
 /** How often the drain looks whether every session has ended (shutdown only, never on the relay path). */
 const POLL_MS = 50
+/** Time the closed sessions get to complete their close handshakes. */
+const CLOSE_HANDSHAKE_MS = 2_000
 
 /**
  * Drain `context`'s sessions within `drainMs`; resolves once every session has been closed. Then `app.close()`.
@@ -19,7 +21,14 @@ export async function drain (context: LivegateContext, drainMs: number): Promise
   context.closing = true
   const { sessions } = context
   for (const session of sessions) session.warnDrain(drainMs)
-  const deadline = Date.now() + drainMs
+  await untilEmpty(sessions, drainMs)
+  for (const session of sessions) session.closeDrained()
+  // Let the close handshakes finish, so app.close() finds no session left to cut.
+  await untilEmpty(sessions, CLOSE_HANDSHAKE_MS)
+}
+
+async function untilEmpty (sessions: ReadonlySet<unknown>, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs
   await new Promise<void>((resolve) => {
     const check = (): void => {
       if (sessions.size === 0 || Date.now() >= deadline) {
@@ -30,5 +39,4 @@ export async function drain (context: LivegateContext, drainMs: number): Promise
     const timer = setInterval(check, POLL_MS)
     check()
   })
-  for (const session of sessions) session.closeDrained()
 }
