@@ -28,6 +28,8 @@ const MAX_RESUMES_WITHOUT_PROGRESS = 3
  * resumption while the old socket is open, reference §1.6). */
 const OLD_UPSTREAM_CLOSE_MS = 2_000
 
+function ignoreError (): void {}
+
 export interface SessionOptions {
   readonly highWaterBytes: number
   /** Model ids (without `models/`) clients may use; undefined: any. */
@@ -158,7 +160,12 @@ export class LiveSession implements SessionIO {
     this.#ready = false
     this.upstreamConnections++
     dial.opened.then(async (socket) => {
-      if (after !== undefined) await after
+      if (after !== undefined) {
+        // Until attached nothing listens on it; an error meanwhile must not reach the process.
+        socket.on('error', ignoreError)
+        await after
+        socket.off('error', ignoreError)
+      }
       this.#attach(socket, resume)
     }, (err: unknown) => {
       if (!this.#closed && this.#upstream === dial.socket) this.upstreamFailed(err)
@@ -172,6 +179,11 @@ export class LiveSession implements SessionIO {
       return
     }
     this.#upstream = socket
+    if (socket.readyState !== socket.OPEN) {
+      // It closed while the old upstream finished closing.
+      this.#upstreamClosed(CLOSE_ABNORMAL, Buffer.alloc(0))
+      return
+    }
     this.#upstreamOpen = true
     socket.on('message', this.#onUpstreamMessage)
     socket.on('close', this.#onUpstreamClose)
@@ -395,9 +407,9 @@ export class LiveSession implements SessionIO {
     const goAway = field(message, 'goAway')
     if (update === undefined && goAway === undefined) return true
     if (update !== undefined && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
-    let forward = true
-    if (!resumption.clientAsked) {
-      forward = false
+    // A goAway livegate cannot act on (no handle yet, or the log overflowed) still warns the client, as it would have.
+    const forward = resumption.clientAsked || (update === undefined && !resumption.canResume)
+    if (!forward) {
       const rest: JsonObject = {}
       let others = false
       for (const key of Object.keys(message)) {
@@ -515,6 +527,7 @@ export class LiveSession implements SessionIO {
       clientBytes: this.clientBytes,
       upstreamFrames: this.upstreamFrames,
       upstreamBytes: this.upstreamBytes,
+      upstreamConnections: this.upstreamConnections,
     }, 'session ended')
   }
 

@@ -63,6 +63,7 @@ t.test('goAway every few hundred ms: text turns cross several upstream connectio
   t.equal(client.frames.filter(hasKey('setupComplete')).length, 1, 'one setupComplete: the resumed ones are not shown')
   t.notOk(client.frames.some(hasAnyKey('goAway', 'sessionResumptionUpdate')), 'no goAway, no sessionResumptionUpdate: the client did not ask')
   const resumed = gw.sim.connections.slice(1)
+  await Promise.all(resumed.map(async (c) => await c.waitFor((f) => f.kind === 'setup')))
   t.ok(resumed.every((c) => typeof (c.setup?.sessionResumption as { handle?: unknown } | undefined)?.handle === 'string'), 'each new connection resumed with a handle')
   t.same(gw.sim.connections[0]?.setup?.sessionResumption, {}, 'livegate asked for resumption without transparent (Gemini API default)')
   const users = gw.sim.connections.reduce((n, c) => n + kinds(c, 'clientContent'), 0)
@@ -125,7 +126,7 @@ t.test('goAway while a server render (render_altair) runs: the dead call is canc
   let goAways = 0
   const spec = JSON.stringify({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { sequence: { start: 0, stop: 20000, as: 'x' } },
+    data: { sequence: { start: 0, stop: 5000, as: 'x' } },
     transform: [{ calculate: 'sin(datum.x / 100)', as: 'y' }],
     mark: 'point',
     encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
@@ -141,10 +142,11 @@ t.test('goAway while a server render (render_altair) runs: the dead call is canc
       ],
     }],
   }
-  const gw = await startGateway(t, { sim: { script } })
+  // A loaded machine must not turn the render into a timeout: this is about ids, not speed.
+  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_TIMEOUT_MS: '120000', LIVEGATE_RENDER_TIMEOUT_MS: '120000' } })
   const client = await openLive(`${gw.wsUrl}&livegate_events=1`, SETUP)
   say(client, 'plot it')
-  await turnsDone(client, 1)
+  await turnsDone(client, 1, 150_000)
   t.equal(gw.sim.connections.length, 2, 'one resumption')
   const [old, resumed] = gw.sim.connections as [SimulatorConnection, SimulatorConnection]
   t.equal(kinds(old, 'toolResponse'), 0, 'the old upstream, gone, got no answer')
