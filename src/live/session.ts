@@ -3,7 +3,7 @@
  * One `LiveSession` per client socket: it owns one upstream socket at a time and relays frames both ways as they
  * came (same bytes, same frame type). Only the client's first frame (`setup`) is always parsed; other frames are
  * parsed only when the interceptor asks for them after a cheap byte check. The upstream socket can be swapped
- * (`attachUpstream`) while the client stays connected, for resumption across Gemini's connection limit.
+ * while the client stays connected (live/resumption.ts), for resumption across Gemini's connection limit and drops.
  */
 import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
@@ -19,6 +19,7 @@ import {
   type ResumptionOptions,
 } from './resumption.js'
 import type { Dial } from './upstream.js'
+import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -35,10 +36,17 @@ export interface SessionOptions {
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
   readonly resumption: ResumptionOptions
+  /**
+   * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
+   * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
+   */
+  readonly rewriteSetup?: ((setup: JsonObject) => JsonObject | undefined) | undefined
 }
 
 export interface SessionInfo {
   readonly clientAddress: string
+  /** Who opened the session (auth/identity.ts): limits, metrics and logs key on `identity.name`. */
+  readonly identity: ClientIdentity
   readonly apiVersion: string
 }
 
@@ -54,6 +62,7 @@ export class LiveSession implements SessionIO {
   readonly id: string
   log: FastifyBaseLogger
   readonly startedMs: number
+  readonly identity: ClientIdentity
   model: string | undefined
   // Counters for the end-of-session log line.
   clientFrames = 0
@@ -108,7 +117,10 @@ export class LiveSession implements SessionIO {
     this.startedMs = Date.now()
     this.lastActivityMs = this.startedMs
     this.model = undefined
-    this.log = log.child({ sessionId: this.id, client: info.clientAddress, apiVersion: info.apiVersion })
+    this.identity = info.identity
+    this.log = log.child({
+      sessionId: this.id, client: info.identity.name, clientKind: info.identity.kind, clientAddress: info.clientAddress, apiVersion: info.apiVersion,
+    })
     this.#resumption = new Resumption(options.resumption)
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
@@ -146,11 +158,12 @@ export class LiveSession implements SessionIO {
 
   /**
    * Open the upstream with `dial`, and again with it whenever the session resumes on a new connection (after goAway
-   * or a drop) while the client stays connected.
+   * or a drop) while the client stays connected. `admitted` holds the first upstream back until it settles (an
+   * ephemeral token's use is counted); when it rejects, the socket is closed and the gate fails the session.
    */
-  connect (dial: () => Dial): void {
+  connect (dial: () => Dial, admitted?: Promise<void>): void {
     this.#dial = dial
-    this.#openUpstream(false, undefined)
+    this.#openUpstream(false, admitted)
   }
 
   #openUpstream (resume: boolean, after: Promise<void> | undefined): void {
@@ -163,7 +176,12 @@ export class LiveSession implements SessionIO {
       if (after !== undefined) {
         // Until attached nothing listens on it; an error meanwhile must not reach the process.
         socket.on('error', ignoreError)
-        await after
+        try {
+          await after
+        } catch {
+          socket.close()
+          return
+        }
         socket.off('error', ignoreError)
       }
       this.#attach(socket, resume)
@@ -304,11 +322,19 @@ export class LiveSession implements SessionIO {
       this.fail(new LivegateError('LG_ERR_RELAY_NOT_SETUP', `first message must be setup, got ${got}`))
       return
     }
-    const setup = field(parsed.message, 'setup')
-    if (setup === null || typeof setup !== 'object' || Array.isArray(setup)) {
+    const clientSetup = field(parsed.message, 'setup')
+    if (clientSetup === null || typeof clientSetup !== 'object' || Array.isArray(clientSetup)) {
       this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', 'setup must be an object'))
       return
     }
+    let constrained: JsonObject | undefined
+    try {
+      constrained = this.#options.rewriteSetup?.(clientSetup as JsonObject)
+    } catch (err) {
+      if (isLivegateError(err)) { this.fail(err); return }
+      throw err
+    }
+    const setup = constrained ?? clientSetup
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
@@ -322,7 +348,7 @@ export class LiveSession implements SessionIO {
     this.#setupSeen = true
     let rewritten: JsonObject | undefined
     try {
-      rewritten = this.#interceptor.onSetup(setup as JsonObject)
+      rewritten = this.#interceptor.onSetup(setup as JsonObject) ?? constrained
     } catch (err) {
       if (isLivegateError(err)) { this.fail(err); return }
       throw err

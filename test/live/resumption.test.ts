@@ -4,7 +4,7 @@
  * did not ask for. Real sockets, the simulator as Gemini.
  */
 import t from 'tap'
-import { startGateway } from '../helpers/gateway.js'
+import { CLIENT_TOKEN, startGateway } from '../helpers/gateway.js'
 import { connect, openLive, hasKey, isTurnComplete, say, textOf, type ClientFrame, type TestClient } from '../helpers/ws-client.js'
 import type { Script } from '../../src/simulator/script.js'
 import type { SimulatorConnection } from '../../src/simulator/index.js'
@@ -310,7 +310,7 @@ t.test('@google/genai: a session with streaming audio and text turns crosses at 
     sim: { script, connectionAgeMs: 900, goAwayNoticeMs: 600 },
     env: { LIVEGATE_RESUME_TRANSPARENT: 'true' },
   })
-  const ai = new GoogleGenAI({ apiKey: 'lg-client-token-test-1', httpOptions: { baseUrl: gw.httpUrl } })
+  const ai = new GoogleGenAI({ apiKey: CLIENT_TOKEN, httpOptions: { baseUrl: gw.httpUrl } })
   const messages: SdkMessage[] = []
   let closedBy: { code: number, reason: string } | undefined
   const session = await ai.live.connect({
