@@ -402,13 +402,18 @@ export class LiveSession implements SessionIO {
         const toolCall = field(message, 'toolCall')
         if (toolCall !== undefined) resumption.onToolCall(toolCall)
       }
+      let lifecycle = false
       if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
         const parsed = parseFrame(data)
-        const forward = !parsed.ok || this.#onLifecycle(parsed.message)
-        resumption.frameSeen()
-        if (!forward) return
+        lifecycle = parsed.ok && this.#isLifecycle(parsed.message)
+        if (lifecycle && !this.#onLifecycle(parsed.ok ? parsed.message : {})) {
+          resumption.frameSeen()
+          return
+        }
       }
       resumption.frameSeen()
+      // Only model output counts towards a turn the client saw part of.
+      if (!lifecycle) resumption.relayedSinceHandle++
     }
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
       if (message === undefined) {
@@ -417,7 +422,6 @@ export class LiveSession implements SessionIO {
       }
       if (message !== undefined && !this.#interceptor.onUpstreamMessage(message)) return
     }
-    resumption.relayedSinceHandle++
     this.#toClient(data, isBinary)
   }
 
@@ -427,11 +431,14 @@ export class LiveSession implements SessionIO {
    * `sessionResumptionUpdate` and `goAway`: recorded, and shown only to a client that asked for resumption itself.
    * Returns whether to forward the original frame.
    */
+  #isLifecycle (message: JsonObject): boolean {
+    return field(message, 'sessionResumptionUpdate') !== undefined || field(message, 'goAway') !== undefined
+  }
+
   #onLifecycle (message: JsonObject): boolean {
     const resumption = this.#resumption
     const update = field(message, 'sessionResumptionUpdate')
     const goAway = field(message, 'goAway')
-    if (update === undefined && goAway === undefined) return true
     if (update !== undefined && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
     // A goAway livegate cannot act on (no handle yet, or the log overflowed) still warns the client, as it would have.
     const forward = resumption.clientAsked || (update === undefined && !resumption.canResume)

@@ -18,7 +18,7 @@ const RESUMING = { setup: { ...PLAIN.setup, sessionResumption: {} } }
 const RECALL: Script = { rules: [], fallback: (turn) => [{ say: `turn ${turn.index}, after ${turn.history.map((h) => h.text).filter((x) => x.startsWith('remember')).join('|') || 'nothing'}` }] }
 
 t.test('drain: readyz 503 at once, new sessions refused, 1012 after LIVEGATE_DRAIN_MS, the newest handle delivered first', async (t) => {
-  const gw = await startGateway(t, { sim: { script: RECALL }, env: { LIVEGATE_DRAIN_MS: '600' } })
+  const gw = await startGateway(t, { sim: { script: RECALL }, env: { LIVEGATE_DRAIN_MS: '5000' } })
   const plain = await openLive(gw.wsUrl, PLAIN)
   const resuming = await openLive(gw.wsUrl, RESUMING)
   say(resuming, 'remember the lighthouse')
@@ -33,12 +33,12 @@ t.test('drain: readyz 503 at once, new sessions refused, 1012 after LIVEGATE_DRA
   t.match(refusedClose.reason, /^LG_ERR_RELAY_SHUTDOWN/, 'a new session is refused')
 
   // Sessions still work during the drain; one ends on its own.
+  leaving.ws.close()
+  t.same(await leaving.closed, { code: 1005, reason: '' }, 'a session that ends on its own during the drain')
   await resuming.waitFor(hasKey('goAway'))
   t.notOk(plain.frames.some(hasKey('goAway')), 'only a client that manages resumption hears goAway')
   say(plain, 'still there?')
   await plain.waitFor(isTurnComplete)
-  leaving.ws.close()
-  t.same(await leaving.closed, { code: 1005, reason: '' })
 
   const [plainClosed, resumingClosed] = await Promise.all([plain.closed, resuming.closed, draining])
   t.equal(plainClosed.code, 1012)
