@@ -5,13 +5,22 @@
  */
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { Redis } from 'ioredis'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import type { LivegateContext } from './context.js'
 import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
-import liveRoutes from './live/route.js'
+import liveRoutes, { clientNameOf } from './live/route.js'
+import type { LiveSession } from './live/session.js'
+import { createSessionLimits, limitKeyOf } from './live/limits.js'
+import { connectLimitRedis, memoryCounters, redisCounters } from './live/limit-counters.js'
+import { createMetrics } from './metrics.js'
+import metricsRoute from './http/metrics.js'
+import { LivegateError } from './errors.js'
 import { createCredentialCheck, credentialOf, queryOf } from './live/auth.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
@@ -45,9 +54,28 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
   app.addHook('onClose', async () => { await maps.close() })
+  const sharedLimits = config.limits.sessionsPerMinute !== undefined || config.limits.rendersPerMinute !== undefined || config.limits.dailyTokens !== undefined
+  const limitRedis = config.store.kind === 'redis' && sharedLimits ? await connectLimitRedis(config.store.location) : undefined
+  if (limitRedis !== undefined) app.addHook('onClose', async () => { await closeRedis(limitRedis) })
+  const sessions = new Set<LiveSession>()
+  const metrics = createMetrics({
+    sessions: () => sessions,
+    renderQueue: () => chartStack.charts.renderQueue(),
+    artifactCache: () => chartStack.artifacts.cacheStats?.(),
+  })
+  const limits = createSessionLimits({
+    limits: config.limits,
+    counters: limitRedis === undefined ? memoryCounters() : redisCounters(limitRedis),
+    underPressure: () => context.underPressure(),
+    onRefusal: (limit) => { metrics.refused(limit) },
+    log: app.log,
+  })
   const context: LivegateContext = {
     config,
-    sessions: new Set(),
+    sessions,
+    limits,
+    metrics,
+    underPressure: () => false,
     closing: false,
     upstreamBaseUrl: config.upstream.baseUrl ?? '',
     upstreamApiKey: config.upstream.apiKey,
@@ -59,6 +87,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
   await app.register(health)
+  await app.register(metricsRoute)
   const registry = createToolRegistry([
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
@@ -70,18 +99,63 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       publicUrl: config.publicUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })
   // Rendering costs CPU (and Maps quota), so it needs a client token when tokens are configured; artifacts stay public:
   // their URLs are handed out by tool runs and must work in a plain <img src>.
-  await app.register(async function renderingApi (scope) {
-    scope.addHook('onRequest', requireClientToken(config.clients.tokens))
-    await scope.register(chartsRoutes, { prefix: '/v1' })
-    await scope.register(mapsRoutes, { prefix: '/v1' })
+  // Under event-loop or heap pressure the REST routes answer 503 (the server's state, not the client's doing, so not
+  // 429) and new sessions get 1013; health, metrics and open sessions are untouched.
+  await app.register(async function restApi (rest) {
+    await rest.register(underPressure, {
+      maxEventLoopDelay: config.limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: config.limits.maxHeapUsedBytes ?? 0,
+      async pressureHandler () {
+        metrics.refused('pressure')
+        throw new LivegateError('LG_ERR_LIMIT_PRESSURE', 'the gateway is overloaded; retry shortly or on another replica', { limit: 'pressure', retryAfterSeconds: PRESSURE_RETRY_S })
+      },
+    })
+    context.underPressure = () => rest.isUnderPressure()
+    await rest.register(async function renderingApi (scope) {
+      scope.addHook('onRequest', requireClientToken(config.clients.tokens))
+      if (config.limits.rendersPerMinute !== undefined) await scope.register(rateLimit, renderRateLimit(config, limitRedis, () => { metrics.refused('render_rate') }))
+      await scope.register(chartsRoutes, { prefix: '/v1' })
+      await scope.register(mapsRoutes, { prefix: '/v1' })
+    })
+    await rest.register(artifactsRoutes, { prefix: '/v1' })
   })
-  await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
   return app
+}
+
+const PRESSURE_RETRY_S = 10
+
+/**
+ * REST renders per client per minute (@fastify/rate-limit): counted in Redis when the store is Redis, so replicas
+ * share one count; a Redis outage lets requests through (`skipOnError`) rather than failing them.
+ */
+function renderRateLimit (config: Config, redis: Redis | undefined, onRefusal: () => void) {
+  return {
+    global: true,
+    max: config.limits.rendersPerMinute ?? 0,
+    timeWindow: 60_000,
+    ...(redis === undefined ? {} : { redis, nameSpace: 'livegate:limit:renders:' }),
+    skipOnError: true,
+    keyGenerator (request: FastifyRequest): string {
+      const name = clientNameOf(credentialOf(queryOf(request.raw.url ?? ''), request.headers), config.clients.tokens)
+      return limitKeyOf(name, request.ip)
+    },
+    errorResponseBuilder (_request: FastifyRequest, context: { max: number, ttl: number }): LivegateError {
+      onRefusal()
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000))
+      return new LivegateError('LG_ERR_LIMIT_RENDER_RATE', `at most ${context.max} render requests per minute for this client; retry in ${retryAfterSeconds} s`, { limit: 'render_rate', retryAfterSeconds })
+    },
+  }
+}
+
+async function closeRedis (redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => {})
+  redis.disconnect()
 }
 
 /** An onRequest hook: the same credentials as the WebSocket routes, refused as 401 problem+json. */

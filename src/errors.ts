@@ -21,6 +21,7 @@ export const ERRORS = {
   // AUTH
   LG_ERR_AUTH_MISSING: { status: 401, ws: 1008, title: 'Client credential missing', fix: 'Send a livegate client token as `?key=`, `?access_token=`, `x-goog-api-key` or `Authorization: Bearer`.' },
   LG_ERR_AUTH_INVALID: { status: 401, ws: 1008, title: 'Client credential not accepted', fix: 'Use one of the tokens in LIVEGATE_CLIENT_TOKENS. A Google API key is not a livegate token.' },
+  LG_ERR_AUTH_METRICS_TOKEN: { status: 401, title: 'Metrics token missing or wrong', fix: 'Scrape /metrics with `Authorization: Bearer <LIVEGATE_METRICS_TOKEN>`.' },
   LG_ERR_AUTH_ORIGIN: { status: 403, ws: 1008, title: 'Origin not allowed', fix: 'Add the page origin to LIVEGATE_ALLOWED_ORIGINS.' },
 
   // RELAY
@@ -31,6 +32,14 @@ export const ERRORS = {
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
+
+  // LIMIT (the close reason or problem names the limit; sessions already open are never cut by another's refusal)
+  LG_ERR_LIMIT_SESSIONS: { status: 503, ws: 1013, title: 'Gateway session ceiling reached', fix: 'Retry later or on another replica; the operator can raise LIVEGATE_MAX_SESSIONS.' },
+  LG_ERR_LIMIT_CLIENT_SESSIONS: { status: 429, ws: 1013, title: 'Too many open sessions for this client', fix: 'Close a session first; the operator can raise LIVEGATE_MAX_SESSIONS_PER_CLIENT.' },
+  LG_ERR_LIMIT_SESSION_RATE: { status: 429, ws: 1013, title: 'Too many new sessions this minute', fix: 'Wait the seconds given in the reason; the operator can raise LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT.' },
+  LG_ERR_LIMIT_RENDER_RATE: { status: 429, title: 'Too many render requests this minute', fix: 'Retry after the number of seconds in Retry-After; the operator can raise LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT.' },
+  LG_ERR_LIMIT_DAILY_TOKENS: { status: 429, ws: 1013, title: 'Daily token budget used up', fix: 'Wait until the budget resets at 00:00 UTC; the operator can raise LIVEGATE_DAILY_TOKENS_PER_CLIENT.' },
+  LG_ERR_LIMIT_PRESSURE: { status: 503, ws: 1013, title: 'Gateway overloaded', fix: 'Retry after the number of seconds in Retry-After, or on another replica (LIVEGATE_MAX_EVENT_LOOP_DELAY_MS, LIVEGATE_MAX_HEAP_USED_BYTES).' },
 
   // UPSTREAM
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },

@@ -14,6 +14,7 @@ import {
   type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
+import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -22,11 +23,17 @@ export interface SessionOptions {
   readonly highWaterBytes: number
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
+  /** A turn's validated `usageMetadata` (limits, metrics). */
+  readonly onUsage?: (usage: TurnUsage) => void
+  /** The upstream socket closed while the session was open (metrics). */
+  readonly onUpstreamClose?: (code: number) => void
 }
 
 export interface SessionInfo {
   readonly clientAddress: string
   readonly apiVersion: string
+  /** Who the client is, for logs (limits and metrics key on it too). */
+  readonly clientName: string
 }
 
 /** What the interceptor may do to a session: inject frames either way, each in the type the peer uses. */
@@ -47,6 +54,8 @@ export class LiveSession implements SessionIO {
   clientBytes = 0
   upstreamFrames = 0
   upstreamBytes = 0
+  /** Tokens Gemini reported for this session's turns. */
+  readonly usage = new UsageTotals()
   /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so the hot path never reads the clock. */
   sawFrame = false
   lastActivityMs: number
@@ -81,7 +90,7 @@ export class LiveSession implements SessionIO {
     this.startedMs = Date.now()
     this.lastActivityMs = this.startedMs
     this.model = undefined
-    this.log = log.child({ sessionId: this.id, client: info.clientAddress, apiVersion: info.apiVersion })
+    this.log = log.child({ sessionId: this.id, client: info.clientAddress, clientName: info.clientName, apiVersion: info.apiVersion })
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
     this.#onClientSent = () => {
@@ -257,11 +266,19 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
+    if (mayCarryUsage(data)) this.#readUsage(data)
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
       const parsed = parseFrame(data)
       if (parsed.ok && !this.#interceptor.onUpstreamMessage(parsed.message)) return
     }
     this.#toClient(data, isBinary)
+  }
+
+  #readUsage (data: Buffer): void {
+    const usage = readUsage(data)
+    if (usage === undefined) return
+    this.usage.add(usage)
+    this.#options.onUsage?.(usage)
   }
 
   #toClient (data: Buffer, binary: boolean): void {
@@ -306,11 +323,13 @@ export class LiveSession implements SessionIO {
       clientBytes: this.clientBytes,
       upstreamFrames: this.upstreamFrames,
       upstreamBytes: this.upstreamBytes,
+      usage: this.usage,
     }, 'session ended')
   }
 
   #upstreamClosed (code: number, reasonBytes: Buffer): void {
     if (this.#closed) return
+    this.#options.onUpstreamClose?.(code)
     let reason = reasonBytes.toString()
     let sendable = sendableCloseCode(code)
     if (code === CLOSE_ABNORMAL) {
