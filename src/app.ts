@@ -112,7 +112,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       maxHeapUsedBytes: config.limits.maxHeapUsedBytes ?? 0,
       async pressureHandler () {
         metrics.refused('pressure')
-        throw new LivegateError('LG_ERR_LIMIT_PRESSURE', 'the gateway is overloaded; retry shortly or on another replica', { limit: 'pressure', retryAfterSeconds: PRESSURE_RETRY_S })
+        throw new LivegateError('LG_ERR_LIMIT_PRESSURE', 'the gateway is overloaded; retry shortly or on another replica', { limitName: 'pressure', retryAfterSeconds: PRESSURE_RETRY_S })
       },
     })
     context.underPressure = () => rest.isUnderPressure()
@@ -148,7 +148,7 @@ function renderRateLimit (config: Config, redis: Redis | undefined, onRefusal: (
     errorResponseBuilder (_request: FastifyRequest, context: { max: number, ttl: number }): LivegateError {
       onRefusal()
       const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000))
-      return new LivegateError('LG_ERR_LIMIT_RENDER_RATE', `at most ${context.max} render requests per minute for this client; retry in ${retryAfterSeconds} s`, { limit: 'render_rate', retryAfterSeconds })
+      return new LivegateError('LG_ERR_LIMIT_RENDER_RATE', `at most ${context.max} render requests per minute for this client; retry in ${retryAfterSeconds} s`, { limitName: 'render_rate', retryAfterSeconds })
     },
   }
 }

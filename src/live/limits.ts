@@ -64,7 +64,7 @@ export function createSessionLimits (options: SessionLimitsOptions): SessionLimi
 
   function refuse (limit: LimitName, code: ErrorCode, detail: string, extra?: Record<string, unknown>): never {
     options.onRefusal(limit)
-    throw new LivegateError(code, detail, { limit, ...extra })
+    throw new LivegateError(code, detail, { limitName: limit, ...extra })
   }
 
   function ticketFor (key: string, client: string): SessionTicket {
