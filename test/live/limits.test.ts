@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startGateway, CLIENT_TOKEN, LIVE_PATH, type Gateway } from '../helpers/gateway.js'
-import { connect, openLive, say, isTurnComplete, textOf, type TestClient } from '../helpers/ws-client.js'
+import { connect, hasKey, openLive, say, isTurnComplete, textOf, type TestClient } from '../helpers/ws-client.js'
 import { valueOf } from '../helpers/prometheus.js'
 import { checkResponse } from '../helpers/openapi.js'
 
@@ -27,11 +27,15 @@ async function eventually<T> (what: string, read: () => Promise<T>, ok: (value: 
   }
 }
 
-/** A refused client: the upgrade succeeds, then the close code and reason say which limit. */
+/** A refused client: the upgrade succeeds, then the close code and reason say which limit (code 0: it was admitted). */
 async function refused (url: string): Promise<{ code: number, reason: string }> {
   const client = await connect(url)
   client.send(SETUP)
-  return await client.closed
+  const admitted = client.waitFor(hasKey('setupComplete'), 15_000).then(() => {
+    client.ws.close()
+    return { code: 0, reason: 'admitted: setupComplete arrived' }
+  }, () => ({ code: 0, reason: 'neither closed nor admitted' }))
+  return await Promise.race([client.closed, admitted])
 }
 
 /** A session that is open answers a turn, whatever was refused meanwhile. */
