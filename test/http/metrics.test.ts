@@ -155,3 +155,21 @@ t.test('without LIVEGATE_METRICS_TOKEN /metrics is open; each gateway in a proce
   client.ws.close()
   await once(client.ws, 'close')
 })
+
+t.test('a malformed usageMetadata from upstream is relayed as it came and counted nowhere; the session carries on', async (t) => {
+  const gw = await startGateway(t)
+  const client = await openLive(gw.wsUrl, SETUP)
+  const conn = gw.sim.connections[0]!
+  conn.send({ serverContent: { turnComplete: true }, usageMetadata: { promptTokenCount: -5, totalTokenCount: 'lots' } })
+  const odd = await client.waitFor((f) => (f.json?.usageMetadata as { totalTokenCount?: unknown } | undefined)?.totalTokenCount === 'lots')
+  t.equal(odd.binary, true, 'relayed untouched')
+  say(client, 'What are the last five Denis Villeneuve films?')
+  await client.waitFor((f) => isTurnComplete(f) && f !== odd && f.json?.usageMetadata !== undefined)
+  const good = usageOf(client.frames).filter((u) => typeof u.totalTokenCount === 'number')
+  const text = await scrape(gw.httpUrl)
+  const counted = ['TEXT', 'AUDIO', 'MODALITY_UNSPECIFIED', 'OTHER'].flatMap((modality) => ['prompt', 'response'].map((side) => valueOf(text, 'livegate_usage_tokens_total', { client: CLIENT, side, modality }) ?? 0))
+  t.equal(counted.reduce((a, b) => a + b, 0), good.reduce((n, u) => n + u.totalTokenCount, 0), 'only the valid turn is counted')
+  client.ws.close()
+  const ended = await eventually('the session ended log line', () => gw.logs.entries().find((e) => e.msg === 'session ended'), (e) => e !== undefined)
+  t.match(ended?.usage, { turns: 1 })
+})
