@@ -33,6 +33,11 @@ export interface LivegateContext {
   readonly metrics: Metrics
   /** True while the process is overloaded (@fastify/under-pressure, registered with the REST routes). */
   underPressure: () => boolean
+  /**
+   * The base artifact paths (`/v1/artifacts/…`) are appended to in URLs handed out: LIVEGATE_PUBLIC_URL, else the
+   * request's protocol and Host plus the prefix livegate is mounted under.
+   */
+  readonly publicBaseUrl: (request: { readonly protocol: string, readonly host: string }) => string
 }
 
 declare module 'fastify' {
