@@ -146,3 +146,21 @@ t.test('under memory pressure REST answers 503 problem+json with Retry-After and
   const text = await metrics(gw)
   t.ok((valueOf(text, 'livegate_limit_refusals_total', { limit: 'pressure' }) ?? 0) >= 2, '/metrics answers and counts the refusals')
 })
+
+t.test('without client tokens every client is anonymous: limits count per IP address, metrics label them all anonymous', async (t) => {
+  const gw = await startGateway(t, { env: { LIVEGATE_CLIENT_TOKENS: '', LIVEGATE_TRUST_PROXY: 'true', LIVEGATE_MAX_SESSIONS_PER_CLIENT: '1' } })
+  const url = `${gw.httpUrl.replace('http', 'ws')}${LIVE_PATH}`
+  const from = (ip: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': ip } })
+  const first = await openLive(url, SETUP, from('203.0.113.5'))
+  const neighbour = await openLive(url, SETUP, from('203.0.113.6'))
+  t.pass('two addresses, one session each')
+  const client = await connect(url, from('203.0.113.5'))
+  client.send(SETUP)
+  const closed = await client.closed
+  t.equal(closed.code, 1013)
+  t.match(closed.reason, /^LG_ERR_LIMIT_CLIENT_SESSIONS: /)
+  await stillAnswers(t, first, 'the open session of that address carries on')
+  t.equal(valueOf(await metrics(gw), 'livegate_sessions_total', { client: 'anonymous' }), 2)
+  neighbour.ws.close()
+  first.ws.close()
+})
