@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startGateway, LIVE_PATH, type Gateway } from '../helpers/gateway.js'
 import { connect, hasKey, openLive, say, isTurnComplete, textOf, type TestClient } from '../helpers/ws-client.js'
-import { deleteKeys, testRedisUrl } from '../helpers/redis-server.js'
+import { deleteKeys, startRedisServer, testRedisUrl } from '../helpers/redis-server.js'
 import { checkResponse } from '../helpers/openapi.js'
 import { valueOf } from '../helpers/prometheus.js'
 import { clientNameOf } from '../../src/live/route.js'
@@ -98,4 +98,19 @@ t.test('two replicas on one Redis share the new-sessions-per-minute limit', asyn
   t.match(closed.reason, /^LG_ERR_LIMIT_SESSION_RATE: at most 1 new sessions per minute/)
   await stillAnswers(t, session, 'the session on A carries on')
   session.ws.close()
+})
+
+t.test('when Redis is down the shared session limits let clients in (and say so in the log) rather than refuse everyone', async (t) => {
+  const redis = await startRedisServer(t)
+  const token = `lg-limits-${randomBytes(12).toString('hex')}`
+  const gw = await startGateway(t, { env: { LIVEGATE_STORE: redis.url, LIVEGATE_CLIENT_TOKENS: token, LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT: '1', LIVEGATE_DAILY_TOKENS_PER_CLIENT: '1' } })
+  await redis.kill()
+  for (const n of [1, 2]) {
+    const session = await openLive(urlFor(gw, token), SETUP)
+    await stillAnswers(t, session, `session ${n} admitted and relaying without Redis`)
+    session.ws.close()
+    await session.closed
+  }
+  t.match(gw.logs.text(), /limit counters unavailable: admitting the session unchecked/)
+  t.notMatch(gw.logs.text(), /LG_ERR_LIMIT_/, 'nothing was refused')
 })
