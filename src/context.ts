@@ -10,6 +10,8 @@ import type { ChartService } from './charts/chart-service.js'
 import type { MapService } from './maps/service.js'
 import type { SessionLimits } from './live/limits.js'
 import type { Metrics } from './metrics.js'
+import type { Authenticator } from './auth/authenticator.js'
+import type { ClientIdentity } from './auth/identity.js'
 
 export interface LivegateContext {
   readonly config: Config
@@ -33,6 +35,8 @@ export interface LivegateContext {
   readonly metrics: Metrics
   /** True while the process is overloaded (@fastify/under-pressure, registered with the REST routes). */
   underPressure: () => boolean
+  /** Client identities (auth mode, client tokens, ephemeral tokens and their use counter). */
+  readonly auth: Authenticator
   /**
    * The base artifact paths (`/v1/artifacts/…`) are appended to in URLs handed out: LIVEGATE_PUBLIC_URL, else the
    * request's protocol and Host plus the prefix livegate is mounted under.
@@ -43,5 +47,9 @@ export interface LivegateContext {
 declare module 'fastify' {
   interface FastifyInstance {
     livegate: LivegateContext
+  }
+  interface FastifyRequest {
+    /** Set once the request is authenticated (REST rendering and auth-token routes, Live sessions); else null. */
+    identity: ClientIdentity | null
   }
 }

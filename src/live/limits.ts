@@ -14,11 +14,11 @@ import type { Config } from '../config.js'
 import { LivegateError, type ErrorCode } from '../errors.js'
 import type { LimitCounters } from './limit-counters.js'
 import type { TurnUsage } from './usage.js'
+import { ANONYMOUS_NAME } from '../auth/identity.js'
 
 export const LIMIT_NAMES = ['pressure', 'sessions', 'client_sessions', 'session_rate', 'daily_tokens', 'render_rate'] as const
 export type LimitName = typeof LIMIT_NAMES[number]
 
-export const ANONYMOUS = 'anonymous'
 const MINUTE_MS = 60_000
 const DAY_MS = 86_400_000
 /** Token counters outlive their UTC day a little, so a replica with a skewed clock still finds yesterday's. */
@@ -26,7 +26,7 @@ const TOKEN_KEY_TTL_MS = 2 * DAY_MS
 
 /** The key limits count under: the client's name, or `anonymous@<ip>` for clients without a name. */
 export function limitKeyOf (clientName: string, ip: string): string {
-  return clientName === ANONYMOUS ? `${ANONYMOUS}@${ip}` : clientName
+  return clientName === ANONYMOUS_NAME ? `${ANONYMOUS_NAME}@${ip}` : clientName
 }
 
 /** What an admitted session holds: give it back once, when the session ends. */

@@ -4,16 +4,18 @@
  * `ignoreDuplicateSlashes`. A refused client still gets the upgrade and then a close code with a reason: browsers
  * cannot read an HTTP status, and some SDK versions hang forever on a refused upgrade.
  */
-import { createHash } from 'node:crypto'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
-import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { credentialOf, queryOf } from '../auth/credentials.js'
+import type { ClientIdentity } from '../auth/identity.js'
+import { checkLiveMethod, createOriginCheck } from './auth.js'
+import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { ANONYMOUS, type SessionTicket } from './limits.js'
-import { CLOSE_INTERNAL, LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import type { SessionTicket } from './limits.js'
+import { CLOSE_INTERNAL, LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
 import { dialUpstream, upstreamHost } from './upstream.js'
 
@@ -24,16 +26,6 @@ export interface LiveRoutesOptions {
 
 function reject (socket: WebSocket, err: LivegateError): void {
   socket.close(err.wsCode, truncateCloseReason(`${err.code}: ${err.detail}`))
-}
-
-/**
- * The client a credential speaks for, as limits, metrics and logs name it: a short hash of its (already accepted)
- * token, or `anonymous` when no tokens are configured, so labels stay a bounded set.
- * TODO(auth): use the credential check's named identity instead.
- */
-export function clientNameOf (credential: string | undefined, tokens: readonly string[] | undefined): string {
-  if (tokens === undefined || credential === undefined) return ANONYMOUS
-  return `token-${createHash('sha256').update(credential).digest('hex').slice(0, 8)}`
 }
 
 /**
@@ -61,12 +53,8 @@ function holdFrames (socket: WebSocket): { replay (): void, drop (): void } {
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
-  const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions, limits, metrics } = context
-  if (config.clients.tokens === undefined) {
-    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
-  }
+  const { sessions, auth, limits, metrics } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -81,23 +69,23 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  async function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): Promise<void> {
+  async function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): Promise<void> {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
-    let clientName: string
+    let identity: ClientIdentity
     let ticket: SessionTicket
     let held: { replay (): void, drop (): void } | undefined
     try {
       checkOrigin(request.headers.origin)
-      const credential = credentialOf(query, request.headers)
-      checkCredential(credential)
-      clientName = clientNameOf(credential, config.clients.tokens)
+      identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
+      checkLiveMethod(identity, method)
+      request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
-      const admission = limits.admit(clientName, request.ip)
+      const admission = limits.admit(identity.name, request.ip)
       if (admission instanceof Promise) held = holdFrames(socket)
       ticket = await admission
     } catch (err) {
@@ -113,9 +101,13 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       if (context.closing) reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
-    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version, clientName }, {
+    const clientName = identity.name
+    // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
+    const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      rewriteSetup: gate?.rewriteSetup,
       onUsage (usage) {
         ticket.recordUsage(usage)
         metrics.usage(clientName, usage)
@@ -136,7 +128,8 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       maxPayload: config.clients.maxFrameBytes,
     })
     session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    else gate.connect(session, dial.opened)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
@@ -145,7 +138,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   for (const route of LIVE_ROUTES) {
     for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
       app.get(path, { websocket: true }, (socket, request) => {
-        open(socket, request, route.version).catch((err: unknown) => {
+        open(socket, request, route.version, route.method).catch((err: unknown) => {
           request.log.error({ err }, 'session could not start')
           socket.close(CLOSE_INTERNAL)
         })

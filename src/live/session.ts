@@ -15,6 +15,7 @@ import {
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
 import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
+import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -27,13 +28,18 @@ export interface SessionOptions {
   readonly onUsage?: (usage: TurnUsage) => void
   /** The upstream socket closed while the session was open (metrics). */
   readonly onUpstreamClose?: (code: number) => void
+  /**
+   * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
+   * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
+   */
+  readonly rewriteSetup?: ((setup: JsonObject) => JsonObject | undefined) | undefined
 }
 
 export interface SessionInfo {
   readonly clientAddress: string
+  /** Who opened the session (auth/identity.ts): limits, metrics and logs key on `identity.name`. */
+  readonly identity: ClientIdentity
   readonly apiVersion: string
-  /** Who the client is, for logs (limits and metrics key on it too). */
-  readonly clientName: string
 }
 
 /** What the interceptor may do to a session: inject frames either way, each in the type the peer uses. */
@@ -48,6 +54,7 @@ export class LiveSession implements SessionIO {
   readonly id: string
   log: FastifyBaseLogger
   readonly startedMs: number
+  readonly identity: ClientIdentity
   model: string | undefined
   // Counters for the end-of-session log line.
   clientFrames = 0
@@ -90,7 +97,10 @@ export class LiveSession implements SessionIO {
     this.startedMs = Date.now()
     this.lastActivityMs = this.startedMs
     this.model = undefined
-    this.log = log.child({ sessionId: this.id, client: info.clientAddress, clientName: info.clientName, apiVersion: info.apiVersion })
+    this.identity = info.identity
+    this.log = log.child({
+      sessionId: this.id, client: info.identity.name, clientKind: info.identity.kind, clientAddress: info.clientAddress, apiVersion: info.apiVersion,
+    })
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
     this.#onClientSent = () => {
@@ -214,11 +224,19 @@ export class LiveSession implements SessionIO {
       this.fail(new LivegateError('LG_ERR_RELAY_NOT_SETUP', `first message must be setup, got ${got}`))
       return
     }
-    const setup = field(parsed.message, 'setup')
-    if (setup === null || typeof setup !== 'object' || Array.isArray(setup)) {
+    const clientSetup = field(parsed.message, 'setup')
+    if (clientSetup === null || typeof clientSetup !== 'object' || Array.isArray(clientSetup)) {
       this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', 'setup must be an object'))
       return
     }
+    let constrained: JsonObject | undefined
+    try {
+      constrained = this.#options.rewriteSetup?.(clientSetup as JsonObject)
+    } catch (err) {
+      if (isLivegateError(err)) { this.fail(err); return }
+      throw err
+    }
+    const setup = constrained ?? clientSetup
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
@@ -232,7 +250,7 @@ export class LiveSession implements SessionIO {
     this.#setupSeen = true
     let rewritten: JsonObject | undefined
     try {
-      rewritten = this.#interceptor.onSetup(setup as JsonObject)
+      rewritten = this.#interceptor.onSetup(setup as JsonObject) ?? constrained
     } catch (err) {
       if (isLivegateError(err)) { this.fail(err); return }
       throw err

@@ -5,14 +5,15 @@ import { startGateway, CLIENT_TOKEN } from '../helpers/gateway.js'
 import { openLive, say, isTurnComplete, type ClientFrame } from '../helpers/ws-client.js'
 import { valueOf } from '../helpers/prometheus.js'
 import { checkResponse } from '../helpers/openapi.js'
-import { clientNameOf } from '../../src/live/route.js'
+import { loadConfig } from '../../src/config.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
 const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
 /** A deadline, not a speed target: the first render loads vega in a fresh worker. */
 const RENDER_WAIT_MS = 60_000
-const CLIENT = clientNameOf(CLIENT_TOKEN, [CLIENT_TOKEN])
+/** The name livegate gives the bare test token (`client-<short hash>`). */
+const CLIENT = loadConfig({ LIVEGATE_CLIENT_TOKENS: CLIENT_TOKEN }).clients.tokens?.[0]?.name ?? ''
 
 async function scrape (httpUrl: string, headers: Record<string, string> = {}): Promise<string> {
   const res = await fetch(`${httpUrl}/metrics`, { headers })

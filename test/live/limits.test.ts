@@ -147,8 +147,8 @@ t.test('under memory pressure REST answers 503 problem+json with Retry-After and
   t.ok((valueOf(text, 'livegate_limit_refusals_total', { limit: 'pressure' }) ?? 0) >= 2, '/metrics answers and counts the refusals')
 })
 
-t.test('without client tokens every client is anonymous: limits count per IP address, metrics label them all anonymous', async (t) => {
-  const gw = await startGateway(t, { env: { LIVEGATE_CLIENT_TOKENS: '', LIVEGATE_TRUST_PROXY: 'true', LIVEGATE_MAX_SESSIONS_PER_CLIENT: '1' } })
+t.test('anonymous clients (LIVEGATE_ALLOW_ANONYMOUS) are limited per IP address and all labelled anonymous', async (t) => {
+  const gw = await startGateway(t, { env: { LIVEGATE_CLIENT_TOKENS: '', LIVEGATE_ALLOW_ANONYMOUS: 'true', LIVEGATE_TRUST_PROXY: 'true', LIVEGATE_MAX_SESSIONS_PER_CLIENT: '1' } })
   const url = `${gw.httpUrl.replace('http', 'ws')}${LIVE_PATH}`
   const from = (ip: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': ip } })
   const first = await openLive(url, SETUP, from('203.0.113.5'))

@@ -6,7 +6,7 @@ import { connect, hasKey, openLive, say, isTurnComplete, textOf, type TestClient
 import { deleteKeys, startRedisServer, testRedisUrl } from '../helpers/redis-server.js'
 import { checkResponse } from '../helpers/openapi.js'
 import { valueOf } from '../helpers/prometheus.js'
-import { clientNameOf } from '../../src/live/route.js'
+import { loadConfig } from '../../src/config.js'
 import { LIMIT_KEY_PREFIX } from '../../src/live/limit-counters.js'
 
 const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
@@ -22,7 +22,7 @@ async function twoReplicas (t: Test, env: Record<string, string>): Promise<{ a: 
   const other = `lg-limits-${randomBytes(12).toString('hex')}`
   const tokens = [token, other]
   t.teardown(async () => {
-    for (const name of tokens.map((tk) => clientNameOf(tk, tokens))) {
+    for (const name of (loadConfig({ LIVEGATE_CLIENT_TOKENS: tokens.join(',') }).clients.tokens ?? []).map((c) => c.name)) {
       for (const kind of ['sessions', 'tokens', 'renders']) await deleteKeys(redis, `${LIMIT_KEY_PREFIX}${kind}:${name}`)
     }
   })
