@@ -164,3 +164,22 @@ t.test('anonymous clients (LIVEGATE_ALLOW_ANONYMOUS) are limited per IP address 
   neighbour.ws.close()
   first.ws.close()
 })
+
+t.test('an ephemeral token\'s sessions count against the client that minted it; the refusal does not spend a use', async (t) => {
+  const gw = await startGateway(t, { env: { LIVEGATE_TOKEN_SECRET: 'limits-token-secret-0123456789abcdefghij', LIVEGATE_MAX_SESSIONS_PER_CLIENT: '1' } })
+  const minted = await fetch(`${gw.httpUrl}/v1alpha/auth_tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': CLIENT_TOKEN }, body: JSON.stringify({ uses: 1 }),
+  })
+  t.equal(minted.status, 200)
+  const token = ((await minted.json()) as { name: string }).name
+  const constrained = `${gw.httpUrl.replace('http', 'ws')}/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=${token}`
+  const own = await openLive(gw.wsUrl, SETUP)
+  const closed = await refused(constrained)
+  t.equal(closed.code, 1013, 'the minting client already holds its one session')
+  t.match(closed.reason, /^LG_ERR_LIMIT_CLIENT_SESSIONS: /)
+  own.ws.close()
+  await eventually('the slot is free', () => metrics(gw), (m) => valueOf(m, 'livegate_sessions_active') === 0)
+  const browser = await openLive(constrained, SETUP)
+  await stillAnswers(t, browser, 'the token\'s one use was still there')
+  browser.ws.close()
+})
