@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
-const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
+const SETUP = { setup: { model: 'models/gemini-3.1-flash-live-preview', generation_config: { response_modalities: ['TEXT'] } } }
 /** A deadline, not a speed target: the first render loads vega in a fresh worker. */
 const RENDER_WAIT_MS = 60_000
 /** The name livegate gives the bare test token (`client-<short hash>`). */

@@ -5,7 +5,7 @@ import { connect, hasKey, openLive, say, isTurnComplete, textOf, type TestClient
 import { valueOf } from '../helpers/prometheus.js'
 import { checkResponse } from '../helpers/openapi.js'
 
-const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
+const SETUP = { setup: { model: 'models/gemini-3.1-flash-live-preview', generation_config: { response_modalities: ['TEXT'] } } }
 const OTHER_TOKEN = 'lg-client-token-test-2-other'
 const TOKENS = `${CLIENT_TOKEN},${OTHER_TOKEN}`
 

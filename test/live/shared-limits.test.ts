@@ -9,7 +9,7 @@ import { valueOf } from '../helpers/prometheus.js'
 import { loadConfig } from '../../src/config.js'
 import { LIMIT_KEY_PREFIX } from '../../src/live/limit-counters.js'
 
-const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
+const SETUP = { setup: { model: 'models/gemini-3.1-flash-live-preview', generation_config: { response_modalities: ['TEXT'] } } }
 const SPEC = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', data: { values: [{ a: 1 }, { a: 2 }] }, mark: 'bar', encoding: { y: { field: 'a', type: 'quantitative' } } }
 
 /**
