@@ -57,6 +57,15 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_IDLE_TIMEOUT_MS', kind: 'int', default: '600000', min: 1000, doc: 'A session with no frames either way for this long is closed with 1001 (10 min).' },
   { name: 'LIVEGATE_PING_INTERVAL_MS', kind: 'int', default: '25000', min: 100, doc: 'Keepalive ping to clients; a client that misses two is dropped (25 s).' },
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
+  // Limits and metrics
+  { name: 'LIVEGATE_MAX_SESSIONS', kind: 'int', default: '1000', min: 1, doc: 'Most sessions this process holds open at once; more are refused with 1013 `LG_ERR_LIMIT_SESSIONS`.' },
+  { name: 'LIVEGATE_MAX_SESSIONS_PER_CLIENT', kind: 'int', min: 1, doc: 'Most sessions one client holds open at once on this process (unset: no limit). Anonymous clients are counted per IP address.' },
+  { name: 'LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'New sessions one client may open per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'REST chart and map requests one client may make per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_DAILY_TOKENS_PER_CLIENT', kind: 'int', min: 1, doc: "Gemini tokens (from `usageMetadata`) one client may use per UTC day before new sessions are refused (unset: no budget); shared through Redis when LIVEGATE_STORE is Redis." },
+  { name: 'LIVEGATE_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', default: '1000', min: 0, doc: 'Mean event-loop delay above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (0: off).' },
+  { name: 'LIVEGATE_MAX_HEAP_USED_BYTES', kind: 'int', min: 1024, doc: 'V8 heap use above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (unset: off).' },
+  { name: 'LIVEGATE_METRICS_TOKEN', kind: 'string', secret: true, doc: 'Bearer token `GET /metrics` requires (unset: /metrics is open).' },
   // Tools
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
@@ -118,6 +127,20 @@ export interface Config {
     readonly idleTimeoutMs: number
     readonly pingIntervalMs: number
     readonly highWaterBytes: number
+  }
+  /** Per-client and per-process limits (src/live/limits.ts, REST rate limit in app.ts); undefined: no limit. */
+  readonly limits: {
+    readonly maxSessions: number
+    readonly maxSessionsPerClient: number | undefined
+    readonly sessionsPerMinute: number | undefined
+    readonly rendersPerMinute: number | undefined
+    readonly dailyTokens: number | undefined
+    /** 0: off. */
+    readonly maxEventLoopDelayMs: number
+    readonly maxHeapUsedBytes: number | undefined
+  }
+  readonly metrics: {
+    readonly token: string | undefined
   }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
@@ -219,6 +242,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
   const str = (name: string): string | undefined => raw.get(name) as string | undefined
   const int = (name: string): number => raw.get(name) as number
+  const optionalInt = (name: string): number | undefined => raw.get(name) as number | undefined
   const list = (name: string): string[] | undefined => raw.get(name) as string[] | undefined
 
   const store = parseStore(str('LIVEGATE_STORE'), problems)
@@ -264,6 +288,18 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       idleTimeoutMs: int('LIVEGATE_IDLE_TIMEOUT_MS'),
       pingIntervalMs: int('LIVEGATE_PING_INTERVAL_MS'),
       highWaterBytes: int('LIVEGATE_HIGH_WATER_BYTES'),
+    },
+    limits: {
+      maxSessions: int('LIVEGATE_MAX_SESSIONS'),
+      maxSessionsPerClient: optionalInt('LIVEGATE_MAX_SESSIONS_PER_CLIENT'),
+      sessionsPerMinute: optionalInt('LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT'),
+      rendersPerMinute: optionalInt('LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT'),
+      dailyTokens: optionalInt('LIVEGATE_DAILY_TOKENS_PER_CLIENT'),
+      maxEventLoopDelayMs: int('LIVEGATE_MAX_EVENT_LOOP_DELAY_MS'),
+      maxHeapUsedBytes: optionalInt('LIVEGATE_MAX_HEAP_USED_BYTES'),
+    },
+    metrics: {
+      token: str('LIVEGATE_METRICS_TOKEN'),
     },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
@@ -354,7 +390,7 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
   const secrets = [
-    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.upstream.apiKey, config.maps.apiKey, config.metrics.token, ...(config.clients.tokens ?? []).map((t) => t.secret),
     config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
   ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')

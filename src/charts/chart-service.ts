@@ -44,6 +44,8 @@ export interface ChartService {
   create (input: ChartInput, options?: { signal?: AbortSignal }): Promise<ChartResult>
   /** The stored `<id>.<format>`, rendering it from the stored spec if only the other format exists; undefined if unknown. */
   artifact (id: string, format: ImageFormat, options?: { signal?: AbortSignal }): Promise<Artifact | undefined>
+  /** Renders queued and running; undefined until the first render starts the pool (metrics). */
+  renderQueue (): { queued: number, running: number } | undefined
   close (): Promise<void>
 }
 
@@ -155,6 +157,12 @@ export function createChartService ({ charts, store, pool: given }: ChartService
       if (recipe === undefined) return undefined
       const { value } = await work.run(key, async (signal) => await renderAndStore(id, recipe, format, signal), options.signal)
       return value.artifact
+    },
+
+    renderQueue () {
+      if (pool === undefined) return undefined
+      const queued = pool.queued
+      return { queued, running: Math.max(0, pool.pending - queued) }
     },
 
     async close () {
