@@ -114,7 +114,8 @@ t.test('upstream closes are counted by close code, codes outside the standard ra
     { match: /fail/, reply: [{ close: [1011, 'Internal error encountered.'] }] },
     { match: /odd/, reply: [{ close: [4321, 'odd'] }] },
   ] }
-  const gw = await startGateway(t, { sim: { script } })
+  // Resumption off: livegate would otherwise resume after each 1011 (and count those closes too).
+  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_RESUME_BUFFER_MESSAGES: '0' } })
   for (const [prompt, code] of [['fail now', 1011], ['odd one', 4321]] as const) {
     const client = await openLive(gw.wsUrl, SETUP)
     say(client, prompt)
