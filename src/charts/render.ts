@@ -12,6 +12,7 @@ import { expressionInterpreter } from 'vega-interpreter'
 import type { ErrorCode } from '../errors.js'
 import { createLockedLoader } from './locked-loader.js'
 import { createUrlPolicy } from './url-policy.js'
+import { checkDeclaredSizes, checkViewSize, guardSizeSignals, MAX_SIDE_PX, type SizeRefusal } from './size-guard.js'
 
 export type ImageFormat = 'png' | 'svg'
 
@@ -32,8 +33,6 @@ export type RenderOutcome =
   | { ok: true, bytes: Uint8Array, width: number, height: number, warnings: string[] }
   | { ok: false, code: ErrorCode, detail: string, extra?: Record<string, unknown> }
 
-/** Skia refuses (and cairo silently shrinks) surfaces past this side; the reference saw 1×1 PNGs at 40000². */
-const MAX_SIDE_PX = 16_384
 const MAX_WARNINGS = 20
 
 /** vega-expression's messages for code the interpreter will not run (measured: see test/charts/refusals.test.ts). */
@@ -63,6 +62,10 @@ function fail (code: ErrorCode, detail: string, extra?: Record<string, unknown>)
   return extra === undefined ? { ok: false, code, detail } : { ok: false, code, detail, extra }
 }
 
+function pixelRefusal (refusal: SizeRefusal, task: RenderTask): RenderOutcome {
+  return fail('LG_ERR_RENDER_TOO_MANY_PIXELS', refusal.detail, { width: refusal.width, height: refusal.height, limit: task.maxPixels })
+}
+
 function refusedOutcome (refused: readonly string[]): RenderOutcome {
   return fail('LG_ERR_RENDER_LOAD_REFUSED',
     `external loads are disabled; inline the data with "data": {"values": [...]} instead of: ${refused.join(', ')}`,
@@ -74,6 +77,8 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
   const logger = collector(warnings)
   const { loader, refused } = createLockedLoader(createUrlPolicy(task.urlAllowlist))
   let view: HeadlessView
+  let guardRefusal: () => SizeRefusal | undefined
+  const limits = { scale: task.scale, maxPixels: task.maxPixels }
   try {
     const spec = JSON.parse(task.specJson) as Record<string, unknown>
     let vgSpec: vega.Spec
@@ -84,8 +89,14 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
       vgSpec = spec as vega.Spec
       config = task.themeConfig as vega.Config
     }
+    // Sizes first: what a spec declares is checked before Vega parses or allocates anything for it.
+    const declaredRefusal = checkDeclaredSizes(vgSpec, limits)
+    if (declaredRefusal !== undefined) return pixelRefusal(declaredRefusal, task)
     const runtime = vega.parse(vgSpec, config, { ast: true })
     view = new vega.View(runtime, { renderer: 'none', loader, logger, expr: expressionInterpreter }) as HeadlessView
+    const viewRefusal = checkViewSize(view, limits)
+    if (viewRefusal !== undefined) { view.finalize(); return pixelRefusal(viewRefusal, task) }
+    guardRefusal = guardSizeSignals(view, limits)
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
@@ -95,11 +106,16 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
     await view.runAsync()
   } catch (err) {
     view.finalize()
+    const sized = guardRefusal()
+    if (sized !== undefined) return pixelRefusal(sized, task)
     if (refused.length > 0) return refusedOutcome(refused)
     const message = err instanceof Error ? err.message : String(err)
     if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
     return fail('LG_ERR_RENDER_INVALID_SPEC', `chart failed to evaluate: ${message}`)
   }
+  // Vega logs an operator's error and ends the pulse without rejecting: the size guard's refusal is read here.
+  const sized = guardRefusal()
+  if (sized !== undefined) { view.finalize(); return pixelRefusal(sized, task) }
   // Vega swallows loader errors into a warning and renders an empty chart; a refusal must reach the caller instead.
   if (refused.length > 0) { view.finalize(); return refusedOutcome(refused) }
 
