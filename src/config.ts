@@ -52,6 +52,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of responses to NON_BLOCKING server tools.' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
+  // Outbound HTTP (maps, tiles, chart data)
+  { name: 'LIVEGATE_OUTBOUND_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Longest any outbound HTTP call (Google Static Maps, a tile, allowlisted chart data) may take, connect to last byte (10 s).' },
+  { name: 'LIVEGATE_OUTBOUND_MAX_BYTES', kind: 'int', default: String(20 * MIB), min: 1024, doc: 'Largest response body of an outbound HTTP call, enforced while it streams (20 MiB).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },
   { name: 'LIVEGATE_RENDER_THREADS', kind: 'int', default: String(Math.max(1, Math.min(4, os.availableParallelism()))), min: 1, max: 64, doc: 'Render worker threads (default: CPU count, at most 4).' },
@@ -103,6 +106,10 @@ export interface Config {
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
+  }
+  readonly outbound: {
+    readonly timeoutMs: number
+    readonly maxBytes: number
   }
   readonly charts: {
     readonly urlAllowlist: readonly string[]
@@ -227,6 +234,10 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),
+    },
+    outbound: {
+      timeoutMs: int('LIVEGATE_OUTBOUND_TIMEOUT_MS'),
+      maxBytes: int('LIVEGATE_OUTBOUND_MAX_BYTES'),
     },
     charts: {
       urlAllowlist: list('LIVEGATE_CHART_URL_ALLOWLIST') ?? [],
