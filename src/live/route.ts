@@ -8,6 +8,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
@@ -60,7 +61,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
     } catch (err) {
       if (!isLivegateError(err)) throw err
-      request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
+      request.log.info({ code: err.code, origin: truncateForLog(request.headers.origin) }, 'client refused')
       reject(socket, err)
       return
     }
