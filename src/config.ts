@@ -65,7 +65,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_CHART_MAX_ROWS', kind: 'int', default: '100000', min: 1, doc: 'Most data rows a chart may hold after its transforms run.' },
   { name: 'LIVEGATE_CHART_MAX_PIXELS', kind: 'int', default: String(4096 * 4096), min: 1, doc: 'Largest width × height × scale² of a rendered image (16.7 Mpx).' },
   // Artifacts
-  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: fs under the OS temp dir).' },
+  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: a private (0700) directory `livegate/artifacts` under the user\'s state directory, or a fresh temporary one when there is no home directory).' },
+  { name: 'XDG_STATE_HOME', kind: 'string', doc: 'The user\'s state directory (XDG Base Directory spec), home of the default artifact directory (default: `~/.local/state`).' },
   { name: 'LIVEGATE_STORE_MEMORY_BYTES', kind: 'int', default: String(64 * MIB), min: 0, doc: 'In-memory LRU in front of the store (64 MiB).' },
   { name: 'LIVEGATE_STORE_MAX_BYTES', kind: 'int', default: String(1024 * MIB), min: 1024, doc: 'Total size of stored artifacts before the oldest are evicted (1 GiB).' },
   { name: 'LIVEGATE_ARTIFACT_TTL_S', kind: 'int', default: String(7 * 24 * 3600), min: 1, doc: 'Artifacts older than this are evicted (7 days).' },
@@ -123,8 +124,10 @@ export interface Config {
   }
   readonly store: {
     readonly kind: 'memory' | 'fs' | 'redis'
-    /** Directory for `fs`, URL for `redis`. */
+    /** Directory for `fs` (empty: a fresh private temporary directory), URL for `redis`. */
     readonly location: string
+    /** The default directory, not one the operator named: created 0700 and tightened to 0700 if it was looser. */
+    readonly private?: boolean
     readonly memoryBytes: number
     readonly maxBytes: number
     readonly ttlSeconds: number
@@ -197,7 +200,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   const int = (name: string): number => raw.get(name) as number
   const list = (name: string): string[] | undefined => raw.get(name) as string[] | undefined
 
-  const store = parseStore(str('LIVEGATE_STORE'), problems)
+  const store = parseStore(str('LIVEGATE_STORE'), problems, str('XDG_STATE_HOME'))
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
   const tokens = list('LIVEGATE_CLIENT_TOKENS')
@@ -265,8 +268,21 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   return deepFreeze(config)
 }
 
-function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
-  if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
+/**
+ * `$XDG_STATE_HOME/livegate/artifacts`, else `~/.local/state/livegate/artifacts`; '' when there is no usable home
+ * (the store then makes a fresh private temporary directory). Never a fixed path in the shared temp directory, where
+ * another user could create it first.
+ */
+export function defaultArtifactDir (stateHome: string | undefined): string {
+  if (stateHome !== undefined && path.isAbsolute(stateHome)) return path.join(stateHome, 'livegate', 'artifacts')
+  let home = ''
+  try { home = os.homedir() } catch { home = '' }
+  if (home === '' || home === '/' || !path.isAbsolute(home)) return ''
+  return path.join(home, '.local', 'state', 'livegate', 'artifacts')
+}
+
+function parseStore (value: string | undefined, problems: string[], stateHome: string | undefined): { kind: 'memory' | 'fs' | 'redis', location: string, private?: boolean } {
+  if (value === undefined) return { kind: 'fs', location: defaultArtifactDir(stateHome), private: true }
   if (value === 'memory') return { kind: 'memory', location: '' }
   if (value.startsWith('fs:') && value.length > 3) return { kind: 'fs', location: path.resolve(value.slice(3)) }
   if (value.startsWith('redis://') || value.startsWith('rediss://')) return { kind: 'redis', location: value }
