@@ -30,7 +30,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   // Server
   { name: 'LIVEGATE_HOST', kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
   { name: 'LIVEGATE_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'Port to listen on (0 picks a free port).' },
-  { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model (default: derived from the request's Host)." },
+  { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model, the plugin's prefix included (default: derived from the request's Host and the prefix)." },
   { name: 'LIVEGATE_LOG_LEVEL', kind: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
   // Upstream

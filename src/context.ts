@@ -25,6 +25,11 @@ export interface LivegateContext {
   readonly charts: ChartService
   /** Draws Static Maps (Google, tiles or offline) in the map worker pool and stores them in `artifacts`. */
   readonly maps: MapService
+  /**
+   * The base artifact paths (`/v1/artifacts/…`) are appended to in URLs handed out: LIVEGATE_PUBLIC_URL, else the
+   * request's protocol and Host plus the prefix livegate is mounted under.
+   */
+  readonly publicBaseUrl: (request: { readonly protocol: string, readonly host: string }) => string
 }
 
 declare module 'fastify' {

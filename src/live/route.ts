@@ -82,7 +82,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
   }
 
+  // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
+  // doubled path as a route of its own.
+  const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
-    app.get(route.path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+    for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
+      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+    }
   }
 }
