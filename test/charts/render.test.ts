@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { renderChart, type RenderTask } from '../../src/charts/render.js'
 import { THEME_NAMES, themeConfig } from '../../src/charts/themes.js'
-import { countUnlike, decodePng, PNG_SIGNATURE } from '../helpers/pixels.js'
+import { countUnlike, decodePng, near, PNG_SIGNATURE } from '../helpers/pixels.js'
 
 const FIVE_FILMS = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
 
@@ -169,4 +169,29 @@ test('the size checks leave a legitimate 16-chart concat grid alone', async (t) 
   const spec = { ...DOTS, concat: Array.from({ length: 16 }, () => unit({ width: 150, height: 100 })), columns: 4 }
   const out = await renderChart(task({ specJson: JSON.stringify(spec), format: 'svg' }))
   t.ok(out.ok, out.ok ? 'rendered' : out.detail)
+})
+
+test('an allowlisted image mark is fetched through the outbound client and drawn', async (t) => {
+  const { createServer } = await import('node:http')
+  const { once } = (await import('node:events')).default
+  const { createCanvas } = await import('canvas')
+  const red = createCanvas(20, 20)
+  const ctx = red.getContext('2d')
+  ctx.fillStyle = '#ff0000'
+  ctx.fillRect(0, 0, 20, 20)
+  const png = red.toBuffer('image/png')
+  let hits = 0
+  const server = createServer((_req, res) => { hits++; res.writeHead(200, { 'content-type': 'image/png' }).end(png) })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/img/`
+  const spec = { width: 40, height: 40, data: { values: [{ x: 0.5, y: 0.5 }] }, mark: { type: 'image', width: 20, height: 20 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, url: { value: `${base}red.png` } } }
+  const out = await renderChart(task({ specJson: JSON.stringify(spec), urlAllowlist: [base] }))
+  if (!out.ok) return t.fail(out.detail)
+  t.equal(hits, 1, 'fetched once, by livegate')
+  const px = await decodePng(Buffer.from(out.bytes))
+  let reds = 0
+  for (let y = 0; y < px.height; y++) for (let x = 0; x < px.width; x++) if (near(px.at(x, y), [255, 0, 0, 255])) reds++
+  t.ok(reds >= 300, `the 20 × 20 red image is drawn (${reds} red pixels)`)
 })
