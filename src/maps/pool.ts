@@ -15,7 +15,7 @@ export interface MapPoolOptions {
   /** Tasks waiting for a worker before callers get LG_ERR_RENDER_BUSY. */
   readonly queue: number
   readonly heapMb: number
-  /** Longest one geocode or draw may take in a worker (LIVEGATE_RENDER_TIMEOUT_MS, as for charts); default 10 s. */
+  /** Longest one draw may take once its worker starts it (LIVEGATE_RENDER_TIMEOUT_MS, as for charts); default 10 s. */
   readonly timeoutMs?: number
 }
 
