@@ -9,10 +9,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
 import { truncateForLog } from '../logger.js'
-import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { credentialOf, queryOf } from '../auth/credentials.js'
+import type { ClientIdentity } from '../auth/identity.js'
+import { checkLiveMethod, createOriginCheck } from './auth.js'
+import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
 import { dialUpstream, upstreamHost } from './upstream.js'
 
@@ -28,12 +31,8 @@ function reject (socket: WebSocket, err: LivegateError): void {
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
-  const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions } = context
-  if (config.clients.tokens === undefined) {
-    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
-  }
+  const { sessions, auth } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -48,16 +47,19 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
+  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
+    let identity: ClientIdentity
     try {
       checkOrigin(request.headers.origin)
-      checkCredential(credentialOf(query, request.headers))
+      identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
+      checkLiveMethod(identity, method)
+      request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
     } catch (err) {
       if (!isLivegateError(err)) throw err
@@ -65,9 +67,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       reject(socket, err)
       return
     }
-    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
+    // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
+    const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
@@ -79,7 +84,8 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       maxPayload: config.clients.maxFrameBytes,
     })
     session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    else gate.connect(session, dial.opened)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
@@ -87,7 +93,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
     for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
-      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version, route.method))
     }
   }
 }
