@@ -17,7 +17,7 @@ import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost } from './upstream.js'
+import { dialUpstream, upstreamHost, type Dial } from './upstream.js'
 
 export interface LiveRoutesOptions {
   /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
@@ -72,6 +72,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      resumption: config.upstream.resumption,
       rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
@@ -79,13 +80,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       sessions.delete(session)
     })
     session.log.info('session started')
-    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      maxPayload: config.clients.maxFrameBytes,
-    })
-    session.setUpstreamDial(dial.socket)
-    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
-    else gate.connect(session, dial.opened)
+    // The session dials again with the same target whenever it resumes on a new upstream connection.
+    const target = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
+    const dial = function dial (): Dial { return dialUpstream(target, dialOptions) }
+    if (gate === undefined) session.connect(dial)
+    else gate.connect(session, dial)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
