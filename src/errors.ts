@@ -83,6 +83,11 @@ export const ERRORS = {
   LG_ERR_MAP_GEOCODE_FAILED: { status: 422, title: 'Address not found', fix: 'Send the location as `lat,lng`, or as a city name (optionally `City, ST` or `City, Country`).' },
   LG_ERR_MAP_PROVIDER: { status: 502, title: 'Map provider failed', fix: 'The tile server or Google answered with an error (quoted in the message); check MAPS_API_KEY / LIVEGATE_MAP_TILES, or retry.' },
   LG_ERR_MAP_ABORTED: { status: 503, title: 'Map render cancelled', fix: 'The call was cancelled or timed out before the map was drawn; call again.' },
+  LG_ERR_MAP_TIMEOUT: { status: 422, title: 'Map render took too long', fix: 'Draw fewer markers, paths or a smaller map (LIVEGATE_RENDER_TIMEOUT_MS).' },
+
+  // OUTBOUND (HTTP calls livegate makes: Google Static Maps, tile servers, allowlisted chart data)
+  LG_ERR_OUTBOUND_TIMEOUT: { status: 504, title: 'Provider did not answer in time', fix: 'The provider named in the message did not answer within LIVEGATE_OUTBOUND_TIMEOUT_MS; retry later, or draw without it (inline the chart data, send coordinates).' },
+  LG_ERR_OUTBOUND_TOO_LARGE: { status: 502, title: 'Provider response too large', fix: 'The provider named in the message sent more than LIVEGATE_OUTBOUND_MAX_BYTES; ask for less (smaller map, a smaller data file) or inline the data.' },
 
   // ARTIFACT
   LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },

@@ -8,6 +8,7 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import { credentialOf, queryOf } from '../auth/credentials.js'
 import type { ClientIdentity } from '../auth/identity.js'
 import { checkLiveMethod, createOriginCheck } from './auth.js'
@@ -91,7 +92,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     } catch (err) {
       held?.drop()
       if (!isLivegateError(err)) throw err
-      request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
+      request.log.info({ code: err.code, origin: truncateForLog(request.headers.origin) }, 'client refused')
       reject(socket, err)
       return
     }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, field, formatProtoDuration, parseFrame,
   parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject,
@@ -347,7 +348,7 @@ export class LiveSession implements SessionIO {
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
-      this.log = this.log.child({ model })
+      this.log = this.log.child({ model: truncateForLog(model) })
       const id = model.replace(/^models\//, '')
       if (this.#options.models !== undefined && !this.#options.models.includes(id)) {
         this.fail(new LivegateError('LG_ERR_RELAY_MODEL_NOT_ALLOWED', `model ${id.slice(0, 60)} is not allowed here`))
