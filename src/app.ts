@@ -23,6 +23,7 @@ import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
+import upgradeGuard from './http/upgrade-guard.js'
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); default stdout. */
@@ -33,14 +34,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const logger = options.logStream === undefined
     ? loggerOptions(config)
     : { ...loggerOptions(config), stream: options.logStream }
+  // With LIVEGATE_TLS_CERT/KEY the one port speaks https and wss (the Python SDK dials wss:// only). The cast keeps
+  // one FastifyInstance type: routes and hooks do not depend on the server class.
   const app = Fastify({
     logger,
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
     routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy,
     bodyLimit: config.charts.maxSpecBytes + 64 * 1024,
     forceCloseConnections: true,
     return503OnClosing: true,
-  })
+  }) as unknown as FastifyInstance
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
@@ -58,6 +62,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
+  await app.register(upgradeGuard)
   await app.register(health)
   const registry = createToolRegistry([
     renderAltairTool(context.charts, config.tools.behavior),
@@ -70,6 +75,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       publicUrl: config.publicUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      override: config.tools.override,
     }),
   })
   // Rendering costs CPU (and Maps quota), so it needs a client token when tokens are configured; artifacts stay public:

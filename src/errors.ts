@@ -30,6 +30,7 @@ export const ERRORS = {
   LG_ERR_RELAY_IDLE: { status: 408, ws: 1001, title: 'Session idle', fix: 'Keep sending, or raise LIVEGATE_IDLE_TIMEOUT_MS.' },
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
+  LG_ERR_RELAY_BAD_OPTION: { status: 400, ws: 1008, title: 'Unknown connection option', fix: 'Per-connection options are server_tools and livegate_events, as `?name=value` after the Live path or a `/o/name=value&name=value` path prefix before it (credentials never go in the prefix).' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
 
   // UPSTREAM

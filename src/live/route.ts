@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
 import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { connectionOptions } from './connection-options.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
@@ -16,8 +17,11 @@ import { LiveSession } from './session.js'
 import { dialUpstream, upstreamHost } from './upstream.js'
 
 export interface LiveRoutesOptions {
-  /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
-  createInterceptor?: (request: FastifyRequest, query: URLSearchParams) => Interceptor
+  /**
+   * Builds the interceptor of a new session (server tools) from its connection options (query and `/o/` prefix);
+   * default: relay everything untouched.
+   */
+  createInterceptor?: (request: FastifyRequest, options: URLSearchParams) => Interceptor
 }
 
 function reject (socket: WebSocket, err: LivegateError): void {
@@ -57,7 +61,8 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     try {
       checkOrigin(request.headers.origin)
       checkCredential(credentialOf(query, request.headers))
-      interceptor = options.createInterceptor?.(request, query) ?? passThrough
+      const prefix = (request.params as { options?: string } | undefined)?.options
+      interceptor = options.createInterceptor?.(request, connectionOptions(prefix, query)) ?? passThrough
     } catch (err) {
       if (!isLivegateError(err)) throw err
       request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
@@ -81,7 +86,10 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
   }
 
+  // Each Live path also under `/o/<options>`, the prefix an SDK baseUrl can carry (live/connection-options.ts).
   for (const route of LIVE_ROUTES) {
-    app.get(route.path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+    for (const path of [route.path, `/o/:options${route.path}`]) {
+      app.get(path, { websocket: true, config: { liveEndpoint: true } }, (socket, request) => open(socket, request, route.version))
+    }
   }
 }

@@ -18,6 +18,8 @@ import type { SessionIO } from './session.js'
 /** Matches `"toolCall"` and `"toolCallCancellation"`; a false positive only costs a parse. */
 const TOOL_CALL_MARKER = Buffer.from('"toolCall')
 const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_response')]
+/** Matches `"setupComplete"` / `"setup_complete"`: only looked for while conflict events wait for it. */
+const SETUP_COMPLETE_MARKER = Buffer.from('etup')
 /** Server call ids remembered for dropping client answers; old ones are forgotten first. */
 const MAX_REMEMBERED_IDS = 1024
 
@@ -29,6 +31,21 @@ export interface ToolInterceptorOptions {
   readonly events: boolean
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
+  /**
+   * Server tools that run on the server even when the client declares a function of the same name
+   * (`LIVEGATE_SERVER_TOOLS_OVERRIDE`); default none: a function the client declares is the client's.
+   */
+  readonly override?: ReadonlySet<string>
+}
+
+/** What happened to a server tool whose name the client declared too (`{"livegate": {"toolConflict": …}}`). */
+export interface ToolConflict {
+  readonly name: string
+  /** Who runs the calls in this session: `client` (the server tool is left out) or `server` (operator override). */
+  readonly owner: 'client' | 'server'
+  readonly detail: string
+  /** How to get the other outcome. */
+  readonly override: string
 }
 
 interface FunctionCall { id: string, name: string, args: JsonObject }
@@ -40,38 +57,69 @@ interface Run {
 
 type RunStatus = 'ok' | 'error' | 'cancelled'
 
+/** The function declarations of one `setup.tools` entry, in either spelling; undefined when it holds none. */
+function declarationsOf (entry: JsonObject): Array<JsonObject | null> | undefined {
+  const list = field(entry, 'functionDeclarations')
+  return Array.isArray(list) ? list as Array<JsonObject | null> : undefined
+}
+
 export class ToolInterceptor implements Interceptor {
   readonly inspectsUpstream = true
   readonly inspectsClient = true
   readonly #options: ToolInterceptorOptions
   readonly #runs = new Map<string, Run>()
   readonly #serverIds = new Set<string>()
+  /** The server tools this session runs: the factory's set, less those the client declared itself (after setup). */
+  #owned: ReadonlyMap<string, ServerTool>
+  /** Conflict events waiting for `setupComplete` to pass, so the client sees setupComplete first. */
+  #pendingEvents: JsonObject[] | undefined = undefined
   #session: SessionIO | undefined = undefined
   #closed = false
 
   constructor (options: ToolInterceptorOptions) {
     this.#options = options
+    this.#owned = options.tools
   }
 
   attach (session: SessionIO): void {
     this.#session = session
   }
 
+  /**
+   * Merge the server declarations into `setup.tools`. A function the client declares itself stays the client's:
+   * the server tool of that name is left out of the session (logged, and a `toolConflict` event for clients that
+   * asked for events), unless the operator listed it in `LIVEGATE_SERVER_TOOLS_OVERRIDE`, which replaces the
+   * client's declaration with the server's.
+   */
   onSetup (setup: JsonObject): JsonObject | undefined {
-    const serverNames = new Set(this.#options.tools.keys())
-    const declarations = [...this.#options.tools.values()].map((tool) => ({ ...tool.declaration }))
     const clientTools = field(setup, 'tools')
     const entries: JsonObject[] = Array.isArray(clientTools) ? clientTools.map((entry) => ({ ...(entry as JsonObject) })) : []
+    const declared = new Set<string>()
+    for (const entry of entries) {
+      for (const decl of declarationsOf(entry) ?? []) if (typeof decl?.name === 'string') declared.add(decl.name)
+    }
+    const override = this.#options.override
+    const owned = new Map<string, ServerTool>()
+    const conflicts: ToolConflict[] = []
+    for (const [name, tool] of this.#options.tools) {
+      if (!declared.has(name)) { owned.set(name, tool); continue }
+      if (override?.has(name) === true) {
+        owned.set(name, tool)
+        conflicts.push({ name, owner: 'server', detail: `the client declares ${name}, but LIVEGATE_SERVER_TOOLS_OVERRIDE makes the server run it: the client's declaration is replaced`, override: `remove ${name} from LIVEGATE_SERVER_TOOLS_OVERRIDE to let clients keep their own ${name}` })
+      } else {
+        conflicts.push({ name, owner: 'client', detail: `the client declares ${name} itself: its calls go to the client and the server tool is left out of this session`, override: `LIVEGATE_SERVER_TOOLS_OVERRIDE=${name} makes the server run it anyway` })
+      }
+    }
+    this.#owned = owned
+    this.#reportConflicts(conflicts)
+    if (owned.size === 0) return undefined
+    const declarations = [...owned.values()].map((tool) => ({ ...tool.declaration }))
     let merged = false
     for (const entry of entries) {
       const key = 'functionDeclarations' in entry ? 'functionDeclarations' : 'function_declarations' in entry ? 'function_declarations' : undefined
       if (key === undefined) continue
       const own = Array.isArray(entry[key]) ? entry[key] as JsonObject[] : []
-      const kept = own.filter((decl) => {
-        const replaced = typeof decl.name === 'string' && serverNames.has(decl.name)
-        if (replaced) this.#session?.log.info({ tool: decl.name }, 'client declaration replaced by the server tool of the same name')
-        return !replaced
-      })
+      const kept = own.filter((decl) => !(typeof decl?.name === 'string' && owned.has(decl.name)))
       entry[key] = merged ? kept : [...kept, ...declarations]
       merged = true
     }
@@ -79,11 +127,31 @@ export class ToolInterceptor implements Interceptor {
     return { ...setup, tools: entries }
   }
 
+  #reportConflicts (conflicts: readonly ToolConflict[]): void {
+    const session = this.#session
+    if (session === undefined || conflicts.length === 0) return
+    for (const c of conflicts) {
+      if (c.owner === 'client') session.log.warn({ tool: c.name, owner: c.owner }, 'server tool left out: the client declares a function of the same name')
+      else session.log.warn({ tool: c.name, owner: c.owner }, 'client declaration replaced by the server tool (LIVEGATE_SERVER_TOOLS_OVERRIDE)')
+    }
+    if (!this.#options.events) return
+    this.#pendingEvents = conflicts.map((c) => ({ livegate: { toolConflict: { ...c } } }))
+  }
+
   wantsUpstreamFrame (data: Buffer): boolean {
-    return data.indexOf(TOOL_CALL_MARKER) !== -1
+    if (this.#pendingEvents !== undefined && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) return true
+    return this.#owned.size !== 0 && data.indexOf(TOOL_CALL_MARKER) !== -1
   }
 
   onUpstreamMessage (message: JsonObject): boolean {
+    const events = this.#pendingEvents
+    if (events !== undefined && field(message, 'setupComplete') !== undefined) {
+      // Forward setupComplete first (re-encoded: its only content is an optional sessionId), then the events.
+      this.#pendingEvents = undefined
+      this.#session?.sendClient(message)
+      for (const event of events) this.#session?.sendClient(event)
+      return false
+    }
     const toolCall = field(message, 'toolCall')
     if (toolCall !== undefined) return this.#onToolCall(message, toolCall)
     const cancellation = field(message, 'toolCallCancellation')
@@ -122,9 +190,9 @@ export class ToolInterceptor implements Interceptor {
   #onToolCall (message: JsonObject, toolCall: unknown): boolean {
     const calls = (field(toolCall, 'functionCalls') ?? []) as FunctionCall[]
     if (!Array.isArray(calls)) return true
-    const clientCalls = calls.filter((call) => !this.#options.tools.has(call.name))
+    const clientCalls = calls.filter((call) => !this.#owned.has(call.name))
     if (clientCalls.length === calls.length) return true
-    for (const call of calls) if (this.#options.tools.has(call.name)) this.#start(call)
+    for (const call of calls) if (this.#owned.has(call.name)) this.#start(call)
     return this.#forwardRest(message, 'toolCall', clientCalls.length === 0 ? undefined : { ...(toolCall as JsonObject), functionCalls: clientCalls })
   }
 
@@ -155,7 +223,7 @@ export class ToolInterceptor implements Interceptor {
 
   #start (call: FunctionCall): void {
     const session = this.#session
-    const tool = this.#options.tools.get(call.name)
+    const tool = this.#owned.get(call.name)
     if (session === undefined || tool === undefined) return
     this.#remember(call.id)
     const run: Run = { controller: new AbortController(), cancelled: false }
@@ -222,17 +290,27 @@ export interface ToolInterceptorFactoryOptions {
   readonly publicUrl: string | undefined
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
+  /** LIVEGATE_SERVER_TOOLS_OVERRIDE: enabled tools the server runs even when a client declares the same name. */
+  readonly override?: readonly string[]
 }
 
 /**
- * The per-session interceptor from the client's query: `?server_tools=none|a,b` picks the tools (unknown names throw
- * LG_ERR_TOOL_UNKNOWN), `?livegate_events=1` turns events on. A session without server tools relays untouched.
+ * The per-session interceptor from the connection's options (query, or the `/o/…` path prefix):
+ * `server_tools=none|a,b` picks the tools (unknown names throw LG_ERR_TOOL_UNKNOWN), `livegate_events=1` turns
+ * events on. A session without server tools relays untouched. Throws LG_ERR_CONFIG_INVALID at construction when
+ * the override names a tool that is not enabled.
  */
 export function createToolInterceptorFactory (options: ToolInterceptorFactoryOptions) {
-  return function createToolInterceptor (request: FastifyRequest, query: URLSearchParams): Interceptor {
-    const tools = options.registry.forSession(query.get('server_tools'))
+  const override = new Set(options.override ?? [])
+  const unknown = [...override].filter((name) => !options.registry.tools.has(name))
+  if (unknown.length > 0) {
+    throw new LivegateError('LG_ERR_CONFIG_INVALID',
+      `LIVEGATE_SERVER_TOOLS_OVERRIDE names ${unknown.join(', ')}, which is not an enabled server tool (enabled: ${[...options.registry.tools.keys()].join(', ') || 'none'})`)
+  }
+  return function createToolInterceptor (request: FastifyRequest, connectionOptions: URLSearchParams): Interceptor {
+    const tools = options.registry.forSession(connectionOptions.get('server_tools'))
     if (tools.size === 0) return passThrough
-    const events = query.get('livegate_events')
+    const events = connectionOptions.get('livegate_events')
     return new ToolInterceptor({
       tools,
       artifacts: options.artifacts,
@@ -240,6 +318,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
+      override,
     })
   }
 }
