@@ -27,9 +27,15 @@ export default fp(async function upgradeGuard (app) {
     if (!isUpgrade(request) || request.routeOptions.config?.liveEndpoint === true) return
     const path = request.url.split('?')[0] ?? ''
     request.log.info({ path: path.slice(0, 200) }, 'WebSocket upgrade on a path that is not a Live endpoint')
+    void reply.header('connection', 'close')
     await sendProblem(reply, new LivegateError('LG_ERR_HTTP_NOT_FOUND',
       'no Live endpoint at this path: dial <base>/ws/google.ai.generativelanguage.<version>.GenerativeService.BidiGenerateContent; ' +
       'per-connection options go in the query after it, or in a /o/<options> path prefix'))
     return reply
+  })
+  // The socket was handed over for an upgrade, so Node's HTTP server no longer ends it after the response: end it
+  // here, or a client that never hangs up would hold it (and hold up shutdown).
+  app.addHook('onResponse', async function endStrayUpgrade (request: FastifyRequest) {
+    if (isUpgrade(request) && request.routeOptions.config?.liveEndpoint !== true) request.raw.socket?.end()
   })
 }, { name: 'livegate-upgrade-guard', fastify: '5.x', dependencies: ['livegate-problem-json'] })

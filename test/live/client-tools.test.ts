@@ -158,10 +158,11 @@ async function refusedUpgrade (url: string): Promise<{ status: number, type: str
     const ws = new WebSocket(url, { perMessageDeflate: false })
     ws.on('open', () => { ws.close(); reject(new Error(`${url}: upgraded`)) })
     ws.on('error', () => {})
-    ws.on('unexpected-response', (_req, res) => {
+    ws.on('unexpected-response', (req, res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
+        req.destroy()
         const text = Buffer.concat(chunks).toString()
         resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: JSON.parse(text) as Record<string, unknown> })
       })

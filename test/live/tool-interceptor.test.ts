@@ -8,6 +8,8 @@ import type { ReceivedFrame } from '../../src/simulator/types.js'
 const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
 /** A deadline, not a speed target: the first render of a fresh pool loads vega in a new worker, slow on a busy CI box. */
 const RENDER_WAIT_MS = 60000
+/** The seed notebook declares render_altair itself; its operator lets the server run it (issue 12 §3). */
+const SEED_ENV = { LIVEGATE_SERVER_TOOLS_OVERRIDE: 'render_altair' }
 const WEATHER = { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }
 
 function pngSize (bytes: Buffer): { width: number, height: number } {
@@ -41,14 +43,14 @@ async function openSeedSession (url: string, tools: unknown = SEED_TOOLS.plottin
 }
 
 t.test('the seed\'s plotting conversation: the chart renders on the server and the model gets one toolResponse', async (t) => {
-  const gw = await startGateway(t)
+  const gw = await startGateway(t, { env: SEED_ENV })
   const client = await openSeedSession(gw.wsUrl)
   answerEveryCallWithOk(client)
   const conn = gw.sim.connections[0]!
   const declared = ((conn.setup?.tools ?? []) as Array<{ functionDeclarations?: Array<{ name: string, description: string }> }>)
     .flatMap((entry) => entry.functionDeclarations ?? [])
   t.same(declared.filter((d) => d.name === 'render_altair').length, 1, 'one render_altair declaration upstream: the server\'s')
-  t.match(gw.logs.text(), /client declaration replaced by the server tool/)
+  t.match(gw.logs.text(), /client declaration replaced by the server tool \(LIVEGATE_SERVER_TOOLS_OVERRIDE\)/)
 
   say(client, SEED_PROMPTS.films)
   await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
@@ -125,7 +127,7 @@ t.test('an invalid spec gets an error response the model can act on, and the nex
       { match: /hello/, reply: [{ say: 'hello again' }] },
     ],
   }
-  const gw = await startGateway(t, { sim: { script } })
+  const gw = await startGateway(t, { sim: { script }, env: SEED_ENV })
   const client = await openSeedSession(`${gw.wsUrl}&livegate_events=1`)
   const conn = gw.sim.connections[0]!
   say(client, 'broken chart')
@@ -152,7 +154,7 @@ t.test('an invalid spec gets an error response the model can act on, and the nex
 
 t.test('a client answering the server call\'s id itself is dropped: the model gets one response', async (t) => {
   const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } } }, { say: 'done' }] }] }
-  const gw = await startGateway(t, { sim: { script } })
+  const gw = await startGateway(t, { sim: { script }, env: SEED_ENV })
   const client = await openSeedSession(`${gw.wsUrl}&livegate_events=1`)
   const conn = gw.sim.connections[0]!
   say(client, 'plot it')
@@ -258,7 +260,7 @@ t.test('the same scenario through the official @google/genai SDK', async (t) => 
 
 t.test('NON_BLOCKING server tools answer with the configured scheduling', async (t) => {
   const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } }, behavior: 'NON_BLOCKING', meanwhile: [{ say: 'working on it' }] }, { say: 'there it is' }] }] }
-  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_BEHAVIOR: 'NON_BLOCKING', LIVEGATE_TOOL_SCHEDULING: 'INTERRUPT' } })
+  const gw = await startGateway(t, { sim: { script }, env: { ...SEED_ENV, LIVEGATE_TOOL_BEHAVIOR: 'NON_BLOCKING', LIVEGATE_TOOL_SCHEDULING: 'INTERRUPT' } })
   const client = await openSeedSession(gw.wsUrl)
   const conn = gw.sim.connections[0]!
   const declared = ((conn.setup?.tools ?? []) as Array<{ functionDeclarations?: Array<{ name: string, behavior?: string }> }>)
