@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { DestinationStream } from 'pino'
-import type { Config } from './config.js'
+import type { Config, VertexConfig } from './config.js'
 import type { LivegateContext } from './context.js'
 import { loggerOptions } from './logger.js'
 import problemJson from './http/problem-json.js'
@@ -14,6 +14,7 @@ import health from './http/health.js'
 import liveRoutes from './live/route.js'
 import { createCredentialCheck, credentialOf, queryOf } from './live/auth.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
+import { createAdcTokenSource, type AccessTokenSource } from './live/vertex.js'
 import { createToolRegistry } from './tools/registry.js'
 import { renderAltairTool } from './tools/render-altair.js'
 import { drawMapTool } from './tools/draw-map.js'
@@ -68,7 +69,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
   ], config.tools.enabled)
+  const vertex = await vertexUpstream(app, config)
   await app.register(liveRoutes, {
+    ...(vertex === undefined ? {} : { vertex }),
     createInterceptor: createToolInterceptorFactory({
       registry,
       artifacts: context.artifacts,
@@ -88,6 +91,22 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
   return app
+}
+
+/** GOOGLE_GENAI_USE_VERTEXAI: fetch the first ADC token before listening (no credentials → boot fails, loudly). */
+async function vertexUpstream (app: FastifyInstance, config: Config): Promise<{ config: VertexConfig, tokens: AccessTokenSource } | undefined> {
+  const vertex = config.upstream.vertex
+  if (vertex === undefined) return undefined
+  const tokens = createAdcTokenSource(vertex, app.log)
+  app.addHook('onClose', async () => { tokens.close() })
+  try {
+    await tokens.start()
+  } catch (err) {
+    await app.close() // stop the render workers already started
+    throw err
+  }
+  app.log.info({ project: vertex.project, location: vertex.location }, 'Vertex AI upstream with Application Default Credentials')
+  return { config: vertex, tokens }
 }
 
 /** An onRequest hook: the same credentials as the WebSocket routes, refused as 401 problem+json. */

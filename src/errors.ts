@@ -37,6 +37,7 @@ export const ERRORS = {
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },
   LG_ERR_UPSTREAM_TIMEOUT: { status: 504, ws: 1013, title: 'Upstream did not answer in time', fix: 'Retry later; raise LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS if the path is slow.' },
   LG_ERR_UPSTREAM_REJECTED: { status: 502, ws: 1011, title: 'Upstream refused the connection', fix: 'Check the server API key and quota; the reason names the HTTP status Gemini answered.' },
+  LG_ERR_UPSTREAM_AUTH: { status: 502, ws: 1011, title: 'No upstream credentials', fix: 'Vertex AI needs Application Default Credentials: a service-account file in GOOGLE_APPLICATION_CREDENTIALS, workload identity, or the metadata server of the VM; the server log says what failed.' },
   LG_ERR_UPSTREAM_CLOSED: { status: 502, ws: 1011, title: 'Upstream closed abnormally', fix: 'Reconnect; the upstream dropped the connection without a close frame.' },
 
   // TOOL

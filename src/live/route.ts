@@ -14,7 +14,9 @@ import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost } from './upstream.js'
+import { dialUpstream, upstreamHost, type UpstreamTarget } from './upstream.js'
+import { VERTEX_LIVE_PATH, VertexSetup, type AccessTokenSource } from './vertex.js'
+import type { VertexConfig } from '../config.js'
 
 export interface LiveRoutesOptions {
   /**
@@ -22,6 +24,8 @@ export interface LiveRoutesOptions {
    * default: relay everything untouched.
    */
   createInterceptor?: (request: FastifyRequest, options: URLSearchParams) => Interceptor
+  /** Vertex AI upstream: its project/location and the ADC access tokens (live/vertex.ts). */
+  vertex?: { readonly config: VertexConfig, readonly tokens: AccessTokenSource }
 }
 
 function reject (socket: WebSocket, err: LivegateError): void {
@@ -37,7 +41,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   if (config.clients.tokens === undefined) {
     app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
   }
-  app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
+  app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl), api: options.vertex === undefined ? 'gemini' : 'vertex' }, 'live relay upstream')
 
   await app.register(websocket, {
     options: { maxPayload: config.clients.maxFrameBytes, perMessageDeflate: false, clientTracking: false },
@@ -51,6 +55,14 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
+  /** Where and how to dial for a client on `version`; undefined when Vertex AI has no valid token. */
+  function upstreamTarget (version: ApiVersion): UpstreamTarget | undefined {
+    const base = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    if (options.vertex === undefined) return base
+    const bearer = options.vertex.tokens.current()
+    return bearer === undefined ? undefined : { ...base, apiKey: undefined, path: VERTEX_LIVE_PATH, bearer }
+  }
+
   function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
@@ -63,6 +75,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       checkCredential(credentialOf(query, request.headers))
       const prefix = (request.params as { options?: string } | undefined)?.options
       interceptor = options.createInterceptor?.(request, connectionOptions(prefix, query)) ?? passThrough
+      if (options.vertex !== undefined) interceptor = new VertexSetup(interceptor, options.vertex.config)
     } catch (err) {
       if (!isLivegateError(err)) throw err
       request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
@@ -78,7 +91,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       sessions.delete(session)
     })
     session.log.info('session started')
-    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
+    const target = upstreamTarget(version)
+    if (target === undefined) {
+      session.upstreamFailed(new LivegateError('LG_ERR_UPSTREAM_AUTH', 'no valid Vertex AI access token at hand (Application Default Credentials); see the server log'))
+      return
+    }
+    const dial = dialUpstream(target, {
       connectTimeoutMs: config.upstream.connectTimeoutMs,
       maxPayload: config.clients.maxFrameBytes,
     })
