@@ -32,7 +32,7 @@ const toolResponses = (frames: readonly ReceivedFrame[]): Array<{ id: string, na
   frames.filter((f) => f.kind === 'toolResponse')
     .flatMap((f) => (f.message.toolResponse as { functionResponses: Array<{ id: string, name: string, response: Record<string, unknown> }> }).functionResponses)
 
-const isToolRun = (frame: ClientFrame): boolean => frame.json !== undefined && 'livegate' in frame.json
+const isToolRun = (frame: ClientFrame): boolean => (frame.json?.livegate as { toolRun?: unknown } | undefined)?.toolRun !== undefined
 const toolRunOf = (frame: ClientFrame): Record<string, unknown> => (frame.json?.livegate as { toolRun: Record<string, unknown> }).toolRun
 
 async function openSeedSession (url: string, tools: unknown = SEED_TOOLS.plotting): Promise<TestClient> {

@@ -14,7 +14,7 @@ const WAIT_MS = 60000
 const toolResponses = (frames: readonly ReceivedFrame[]): Array<{ id: string, name: string, response: Record<string, unknown> }> =>
   frames.filter((f) => f.kind === 'toolResponse')
     .flatMap((f) => (f.message.toolResponse as { functionResponses: Array<{ id: string, name: string, response: Record<string, unknown> }> }).functionResponses)
-const isToolRun = (frame: ClientFrame): boolean => frame.json !== undefined && 'livegate' in frame.json
+const isToolRun = (frame: ClientFrame): boolean => (frame.json?.livegate as { toolRun?: unknown } | undefined)?.toolRun !== undefined
 
 function pngSize (bytes: Buffer): { width: number, height: number } {
   t.equal(bytes.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'PNG signature')
