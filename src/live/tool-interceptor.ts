@@ -275,6 +275,8 @@ export class ToolInterceptor implements Interceptor {
   }
 
   #remember (id: string): void {
+    // Vertex AI may send calls without an id (googleapis/js-genai#1210): answered by name, nothing to remember.
+    if (typeof id !== 'string') return
     this.#serverIds.add(id)
     if (this.#serverIds.size > MAX_REMEMBERED_IDS) {
       const oldest = this.#serverIds.values().next().value

@@ -7,6 +7,9 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { VERTEX_LIVE_PATH, vertexModelName } from '../../src/live/vertex.js'
+import { ToolInterceptor } from '../../src/live/tool-interceptor.js'
+import type { SessionIO } from '../../src/live/session.js'
+import type { ArtifactStore } from '../../src/artifacts/store.js'
 import type { Script } from '../../src/simulator/script.js'
 import { startFakeMetadata, useFakeMetadata } from '../helpers/fake-metadata.js'
 import { startGateway, CLIENT_TOKEN, SERVER_KEY } from '../helpers/gateway.js'
@@ -143,4 +146,25 @@ t.test('vertexModelName names models as Vertex does', async (t) => {
   t.equal(vertexModelName('gemini-3.8-live', 'p', 'l'), 'projects/p/locations/l/publishers/google/models/gemini-3.8-live')
   t.equal(vertexModelName('publishers/google/models/x', 'p', 'l'), 'projects/p/locations/l/publishers/google/models/x')
   t.equal(vertexModelName('projects/o/locations/m/publishers/google/models/x', 'p', 'l'), 'projects/o/locations/m/publishers/google/models/x')
+})
+
+t.test('a Vertex function call without an id is run and answered by name, with no invented id', async (t) => {
+  const sent: Array<Record<string, unknown>> = []
+  let answered: () => void = () => {}
+  const answer = new Promise<void>((resolve) => { answered = resolve })
+  const interceptor = new ToolInterceptor({
+    tools: new Map([['render_altair', { declaration: { name: 'render_altair', description: 'd' }, run: async () => ({ response: { result: 'ok' }, artifacts: [] }) }]]),
+    artifacts: {} as ArtifactStore,
+    publicBaseUrl: 'http://gw',
+    events: false,
+    scheduling: 'WHEN_IDLE',
+    timeoutMs: 5000,
+  })
+  const log = { info () {}, warn () {}, error () {}, debug () {} }
+  interceptor.attach({ id: 's', log, sendClient () {}, sendUpstream (m: Record<string, unknown>) { sent.push(m); answered() } } as unknown as SessionIO)
+  t.equal(interceptor.onUpstreamMessage({ toolCall: { functionCalls: [{ name: 'render_altair', args: {} }] } }), false, 'taken out of the client\'s stream')
+  await answer
+  const response = JSON.parse(JSON.stringify(sent[0])) as { toolResponse: { functionResponses: Array<Record<string, unknown>> } }
+  t.same(response.toolResponse.functionResponses, [{ name: 'render_altair', response: { result: 'ok' } }])
+  t.equal(interceptor.wantsClientFrame(Buffer.from('{"toolResponse":{}}')), false, 'no id remembered')
 })
