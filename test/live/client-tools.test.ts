@@ -9,6 +9,9 @@ import { connect, hasKey, isTurnComplete, openLive, say, textOf, type ClientFram
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 import type { SimulatorConnection } from '../../src/simulator/types.js'
+import { createToolInterceptorFactory } from '../../src/live/tool-interceptor.js'
+import { createToolRegistry } from '../../src/tools/registry.js'
+import type { ArtifactStore } from '../../src/artifacts/store.js'
 
 const MODEL = 'models/gemini-3.1-flash-live-preview'
 const RENDER_WAIT_MS = 60000
@@ -82,7 +85,8 @@ t.test('LIVEGATE_SERVER_TOOLS_OVERRIDE makes the server run a tool the client de
 })
 
 t.test('an override naming a tool that is not enabled fails at boot', async (t) => {
-  await t.rejects(startGateway(t, { env: { LIVEGATE_SERVER_TOOLS: 'draw_map', LIVEGATE_SERVER_TOOLS_OVERRIDE: 'render_altair' } }),
+  const registry = createToolRegistry([{ declaration: { name: 'draw_map', description: 'd' }, run: async () => ({ response: {}, artifacts: [] }) }], undefined)
+  t.throws(() => createToolInterceptorFactory({ registry, artifacts: {} as ArtifactStore, publicUrl: undefined, scheduling: 'WHEN_IDLE', timeoutMs: 1000, override: ['render_altair'] }),
     { code: 'LG_ERR_CONFIG_INVALID', message: /LIVEGATE_SERVER_TOOLS_OVERRIDE names render_altair, which is not an enabled server tool \(enabled: draw_map\)/ })
 })
 
