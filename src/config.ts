@@ -4,6 +4,7 @@
  * boot, reports *all* problems in one `LG_ERR_CONFIG_INVALID`, and returns a deep-frozen, typed `Config`.
  * docs/config.md mirrors the table below; test/internals/config.test.ts keeps them in agreement.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -31,7 +32,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   // Server
   { name: 'LIVEGATE_HOST', kind: 'string', default: '0.0.0.0', doc: 'Address to listen on.' },
   { name: 'LIVEGATE_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'Port to listen on (0 picks a free port).' },
-  { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model (default: derived from the request's Host)." },
+  { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model, the plugin's prefix included (default: derived from the request's Host and the prefix)." },
   { name: 'LIVEGATE_LOG_LEVEL', kind: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
   { name: 'LIVEGATE_TLS_CERT', kind: 'string', doc: 'PEM certificate chain file. With LIVEGATE_TLS_KEY, the port serves https and wss instead of http and ws.' },
@@ -47,7 +48,11 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time allowed to open the upstream socket (10 s).' },
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
   // Clients
-  { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens. Unset: any client may connect (a warning is logged).' },
+  { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens, each `name:secret` (a bare `secret` is named `client-<short hash>`); secrets are at least 16 characters. Unset (and no file): with a real Gemini key only loopback clients are served, unless LIVEGATE_ALLOW_ANONYMOUS.' },
+  { name: 'LIVEGATE_CLIENT_TOKENS_FILE', kind: 'string', doc: 'File with more client tokens (a mounted secret): one `name:secret` per line; blank lines and `#` comments are ignored. Read once at start.' },
+  { name: 'LIVEGATE_ALLOW_ANONYMOUS', kind: 'bool', default: 'false', doc: 'With a real Gemini key and no client tokens, serve clients from anywhere (an open relay spending your key). Default: loopback clients only.' },
+  { name: 'LIVEGATE_TOKEN_SECRET', kind: 'string', secret: true, doc: 'Key (32+ characters, the same on every replica) that signs the ephemeral `auth_tokens/…` tokens minted at POST /v1alpha/auth_tokens. Unset: a per-process random key (tokens die with the process); refused for minting with a Redis store, where replicas must agree.' },
+  { name: 'LIVEGATE_TOKEN_SECRET_PREVIOUS', kind: 'string', secret: true, doc: 'The previous LIVEGATE_TOKEN_SECRET, still accepted for verification while tokens it signed expire (rotation).' },
   { name: 'LIVEGATE_ALLOWED_ORIGINS', kind: 'list', doc: 'Comma-separated browser origins allowed to connect (`*` or unset: any). Requests without Origin (non-browsers) are not affected.' },
   { name: 'LIVEGATE_MAX_FRAME_BYTES', kind: 'int', default: String(8 * MIB), min: 1024, doc: 'Largest WebSocket frame accepted either way (8 MiB: a video frame, or minutes of 16 kHz audio).' },
   { name: 'LIVEGATE_SETUP_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time a client has to send its `setup` frame (10 s).' },
@@ -108,7 +113,12 @@ export interface Config {
     readonly vertex: VertexConfig | undefined
   }
   readonly clients: {
-    readonly tokens: readonly string[] | undefined
+    /** Named client tokens from LIVEGATE_CLIENT_TOKENS and LIVEGATE_CLIENT_TOKENS_FILE; undefined when neither is set. */
+    readonly tokens: readonly ClientToken[] | undefined
+    readonly allowAnonymous: boolean
+    /** Signs ephemeral tokens; undefined: a per-process key (see LIVEGATE_TOKEN_SECRET). */
+    readonly tokenSecret: string | undefined
+    readonly tokenSecretPrevious: string | undefined
     readonly allowedOrigins: readonly string[] | undefined
     readonly maxFrameBytes: number
     readonly setupTimeoutMs: number
@@ -155,6 +165,16 @@ export interface VertexConfig {
   /** GOOGLE_APPLICATION_CREDENTIALS, handed to google-auth-library. */
   readonly credentialsFile: string | undefined
 }
+
+/** One configured client: `name` appears in logs, metrics and limits; `secret` never does. */
+export interface ClientToken {
+  readonly name: string
+  readonly secret: string
+}
+
+export const MIN_CLIENT_SECRET_CHARS = 16
+export const MIN_TOKEN_SECRET_CHARS = 32
+const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export const DEFAULT_UPSTREAM_URL = 'https://generativelanguage.googleapis.com'
 
@@ -224,8 +244,11 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   const store = parseStore(str('LIVEGATE_STORE'), problems)
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
-  const tokens = list('LIVEGATE_CLIENT_TOKENS')
-  if (tokens !== undefined && tokens.length === 0) problems.push('LIVEGATE_CLIENT_TOKENS: set but holds no token')
+  const tokens = parseClientTokens(list('LIVEGATE_CLIENT_TOKENS'), str('LIVEGATE_CLIENT_TOKENS_FILE'), problems)
+  for (const name of ['LIVEGATE_TOKEN_SECRET', 'LIVEGATE_TOKEN_SECRET_PREVIOUS']) {
+    const secret = str(name)
+    if (secret !== undefined && secret.length < MIN_TOKEN_SECRET_CHARS) problems.push(`${name}: must be at least ${MIN_TOKEN_SECRET_CHARS} characters`)
+  }
   const apiKey = str('GEMINI_API_KEY') ?? str('GOOGLE_API_KEY')
   const vertex = parseVertex(raw.get('GOOGLE_GENAI_USE_VERTEXAI') === true, str, problems)
   const tls = parseTls(str('LIVEGATE_TLS_CERT'), str('LIVEGATE_TLS_KEY'), problems)
@@ -252,6 +275,9 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     },
     clients: {
       tokens,
+      allowAnonymous: raw.get('LIVEGATE_ALLOW_ANONYMOUS') as boolean,
+      tokenSecret: str('LIVEGATE_TOKEN_SECRET'),
+      tokenSecretPrevious: str('LIVEGATE_TOKEN_SECRET_PREVIOUS'),
       allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins.map((o) => o.replace(/\/+$/, '')),
       maxFrameBytes: int('LIVEGATE_MAX_FRAME_BYTES'),
       setupTimeoutMs: int('LIVEGATE_SETUP_TIMEOUT_MS'),
@@ -328,6 +354,51 @@ function parseTls (certFile: string | undefined, keyFile: string | undefined, pr
   return { certFile, keyFile, cert, key }
 }
 
+/**
+ * `name:secret` entries from the variable and the file. A bare secret is named by a short hash of it, so logs can
+ * tell clients apart without showing the secret. Problems name the entry by position, never by its secret.
+ */
+function parseClientTokens (fromEnv: string[] | undefined, file: string | undefined, problems: string[]): ClientToken[] | undefined {
+  const entries: Array<{ text: string, where: string }> = (fromEnv ?? []).map((text, i) => ({ text, where: `LIVEGATE_CLIENT_TOKENS entry ${i + 1}` }))
+  if (file !== undefined) {
+    let content: string
+    try {
+      content = readFileSync(file, 'utf8')
+    } catch (err) {
+      problems.push(`LIVEGATE_CLIENT_TOKENS_FILE=${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+      content = ''
+    }
+    content.split(/\r?\n/).forEach((line, i) => {
+      const text = line.trim()
+      if (text !== '' && !text.startsWith('#')) entries.push({ text, where: `LIVEGATE_CLIENT_TOKENS_FILE line ${i + 1}` })
+    })
+  }
+  if (fromEnv === undefined && file === undefined) return undefined
+  if (entries.length === 0) {
+    problems.push(`${fromEnv !== undefined ? 'LIVEGATE_CLIENT_TOKENS' : 'LIVEGATE_CLIENT_TOKENS_FILE'}: set but holds no token`)
+    return []
+  }
+  const tokens: ClientToken[] = []
+  const names = new Set<string>()
+  const secrets = new Set<string>()
+  for (const { text, where } of entries) {
+    const colon = text.indexOf(':')
+    const named = colon > 0 && CLIENT_NAME.test(text.slice(0, colon))
+    const secret = named ? text.slice(colon + 1).trim() : text
+    const name = named ? text.slice(0, colon) : `client-${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`
+    if (secret.length < MIN_CLIENT_SECRET_CHARS) {
+      problems.push(`${where}${named ? ` (${name})` : ''}: the secret must be at least ${MIN_CLIENT_SECRET_CHARS} characters`)
+      continue
+    }
+    if (names.has(name)) problems.push(`${where}: client name ${name} is used twice`)
+    if (secrets.has(secret)) problems.push(`${where}${named ? ` (${name})` : ''}: the same secret is given twice`)
+    names.add(name)
+    secrets.add(secret)
+    tokens.push({ name, secret })
+  }
+  return tokens
+}
+
 function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
   if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
   if (value === 'memory') return { kind: 'memory', location: '' }
@@ -339,7 +410,10 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
-  const secrets = [config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []), redisPassword(config)]
+  const secrets = [
+    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
+  ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')
 }
 

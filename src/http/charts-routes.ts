@@ -33,10 +33,6 @@ function acceptedImage (accept: string | undefined): ImageFormat | undefined {
   return undefined
 }
 
-function baseUrl (app: FastifyInstance, request: FastifyRequest): string {
-  return app.livegate.config.publicUrl ?? `${request.protocol}://${request.host}`
-}
-
 function parseScale (text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const n = Number(text)
@@ -58,7 +54,7 @@ export default async function chartsRoutes (app: FastifyInstance): Promise<void>
     const format = image ?? input.format ?? 'png'
     const result = await app.livegate.charts.create({ ...input, format }, { signal: disconnectSignal(reply) })
     if (image !== undefined) return await sendImage(request, reply, result, image)
-    const base = baseUrl(app, request)
+    const base = app.livegate.publicBaseUrl(request)
     const urls = { png: base + result.paths.png, svg: base + result.paths.svg }
     return reply.code(201).header('location', urls[format]).send({
       id: result.id, urls, width: result.width, height: result.height, warnings: result.warnings, cached: result.cached,

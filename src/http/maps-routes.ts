@@ -4,14 +4,10 @@
  * changing its host (content-addressed: ETag, immutable). `POST /v1/maps` with draw_map-style JSON (or
  * `{"query": "center=…&markers=…"}`): the map's id, URL, final centre and zoom, resolved addresses and notes.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { LivegateError } from '../errors.js'
 import type { MapInput } from '../maps/service.js'
 import { disconnectSignal, sendArtifact } from './http-cache.js'
-
-function baseUrl (app: FastifyInstance, request: FastifyRequest): string {
-  return app.livegate.config.publicUrl ?? `${request.protocol}://${request.host}`
-}
 
 function mapInput (body: unknown): MapInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -39,7 +35,7 @@ export default async function mapsRoutes (app: FastifyInstance): Promise<void> {
 
   app.post('/maps', async function createMap (request, reply) {
     const result = await app.livegate.maps.create(mapInput(request.body), { signal: disconnectSignal(reply) })
-    const url = baseUrl(app, request) + result.path
+    const url = app.livegate.publicBaseUrl(request) + result.path
     return reply.code(201).header('location', url).send({ ...result, url })
   })
 }

@@ -8,11 +8,14 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
-import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { credentialOf, queryOf } from '../auth/credentials.js'
+import type { ClientIdentity } from '../auth/identity.js'
+import { checkLiveMethod, createOriginCheck } from './auth.js'
 import { connectionOptions } from './connection-options.js'
+import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
 import { dialUpstream, upstreamHost, type UpstreamTarget } from './upstream.js'
 import { VERTEX_LIVE_PATH, VertexSetup, type AccessTokenSource } from './vertex.js'
@@ -35,12 +38,8 @@ function reject (socket: WebSocket, err: LivegateError): void {
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
-  const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions } = context
-  if (config.clients.tokens === undefined) {
-    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
-  }
+  const { sessions, auth } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl), api: options.vertex === undefined ? 'gemini' : 'vertex' }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -63,16 +62,19 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     return bearer === undefined ? undefined : { ...base, apiKey: undefined, path: VERTEX_LIVE_PATH, bearer }
   }
 
-  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
+  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
+    let identity: ClientIdentity
     try {
       checkOrigin(request.headers.origin)
-      checkCredential(credentialOf(query, request.headers))
+      identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
+      checkLiveMethod(identity, method)
+      request.identity = identity
       const prefix = (request.params as { options?: string } | undefined)?.options
       interceptor = options.createInterceptor?.(request, connectionOptions(prefix, query)) ?? passThrough
       if (options.vertex !== undefined) interceptor = new VertexSetup(interceptor, options.vertex.config)
@@ -82,9 +84,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       reject(socket, err)
       return
     }
-    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
+    // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
+    const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
@@ -101,13 +106,18 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       maxPayload: config.clients.maxFrameBytes,
     })
     session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    else gate.connect(session, dial.opened)
   }
 
-  // Each Live path also under `/o/<options>`, the prefix an SDK baseUrl can carry (live/connection-options.ts).
+  // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
+  // doubled path as a route of its own. Each Live path is also served under `/o/<options>`, the prefix an SDK
+  // baseUrl can carry (live/connection-options.ts).
+  const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
-    for (const path of [route.path, `/o/:options${route.path}`]) {
-      app.get(path, { websocket: true, config: { liveEndpoint: true } }, (socket, request) => open(socket, request, route.version))
+    const paths = merged ? [route.path] : [route.path, `/${route.path}`]
+    for (const path of [...paths, ...paths.map((p) => `/o/:options${p}`)]) {
+      app.get(path, { websocket: true, config: { liveEndpoint: true } }, (socket, request) => open(socket, request, route.version, route.method))
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
+import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -22,10 +23,17 @@ export interface SessionOptions {
   readonly highWaterBytes: number
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
+  /**
+   * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
+   * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
+   */
+  readonly rewriteSetup?: ((setup: JsonObject) => JsonObject | undefined) | undefined
 }
 
 export interface SessionInfo {
   readonly clientAddress: string
+  /** Who opened the session (auth/identity.ts): limits, metrics and logs key on `identity.name`. */
+  readonly identity: ClientIdentity
   readonly apiVersion: string
 }
 
@@ -41,6 +49,7 @@ export class LiveSession implements SessionIO {
   readonly id: string
   log: FastifyBaseLogger
   readonly startedMs: number
+  readonly identity: ClientIdentity
   model: string | undefined
   // Counters for the end-of-session log line.
   clientFrames = 0
@@ -81,7 +90,10 @@ export class LiveSession implements SessionIO {
     this.startedMs = Date.now()
     this.lastActivityMs = this.startedMs
     this.model = undefined
-    this.log = log.child({ sessionId: this.id, client: info.clientAddress, apiVersion: info.apiVersion })
+    this.identity = info.identity
+    this.log = log.child({
+      sessionId: this.id, client: info.identity.name, clientKind: info.identity.kind, clientAddress: info.clientAddress, apiVersion: info.apiVersion,
+    })
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
     this.#onClientSent = () => {
@@ -205,11 +217,19 @@ export class LiveSession implements SessionIO {
       this.fail(new LivegateError('LG_ERR_RELAY_NOT_SETUP', `first message must be setup, got ${got}`))
       return
     }
-    const setup = field(parsed.message, 'setup')
-    if (setup === null || typeof setup !== 'object' || Array.isArray(setup)) {
+    const clientSetup = field(parsed.message, 'setup')
+    if (clientSetup === null || typeof clientSetup !== 'object' || Array.isArray(clientSetup)) {
       this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', 'setup must be an object'))
       return
     }
+    let constrained: JsonObject | undefined
+    try {
+      constrained = this.#options.rewriteSetup?.(clientSetup as JsonObject)
+    } catch (err) {
+      if (isLivegateError(err)) { this.fail(err); return }
+      throw err
+    }
+    const setup = constrained ?? clientSetup
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
@@ -223,7 +243,7 @@ export class LiveSession implements SessionIO {
     this.#setupSeen = true
     let rewritten: JsonObject | undefined
     try {
-      rewritten = this.#interceptor.onSetup(setup as JsonObject)
+      rewritten = this.#interceptor.onSetup(setup as JsonObject) ?? constrained
     } catch (err) {
       if (isLivegateError(err)) { this.fail(err); return }
       throw err

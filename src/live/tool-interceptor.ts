@@ -288,8 +288,8 @@ export class ToolInterceptor implements Interceptor {
 export interface ToolInterceptorFactoryOptions {
   readonly registry: ToolRegistry
   readonly artifacts: ArtifactStore
-  /** LIVEGATE_PUBLIC_URL; undefined: derived from each request's protocol and Host. */
-  readonly publicUrl: string | undefined
+  /** The base of artifact URLs for a session's request (LivegateContext.publicBaseUrl). */
+  readonly publicBaseUrl: (request: FastifyRequest) => string
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
   /** LIVEGATE_SERVER_TOOLS_OVERRIDE: enabled tools the server runs even when a client declares the same name. */
@@ -316,7 +316,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
     return new ToolInterceptor({
       tools,
       artifacts: options.artifacts,
-      publicBaseUrl: options.publicUrl ?? `${request.protocol}://${request.host}`,
+      publicBaseUrl: options.publicBaseUrl(request),
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,

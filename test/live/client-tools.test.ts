@@ -86,7 +86,7 @@ t.test('LIVEGATE_SERVER_TOOLS_OVERRIDE makes the server run a tool the client de
 
 t.test('an override naming a tool that is not enabled fails at boot', async (t) => {
   const registry = createToolRegistry([{ declaration: { name: 'draw_map', description: 'd' }, run: async () => ({ response: {}, artifacts: [] }) }], undefined)
-  t.throws(() => createToolInterceptorFactory({ registry, artifacts: {} as ArtifactStore, publicUrl: undefined, scheduling: 'WHEN_IDLE', timeoutMs: 1000, override: ['render_altair'] }),
+  t.throws(() => createToolInterceptorFactory({ registry, artifacts: {} as ArtifactStore, publicBaseUrl: () => 'http://gw', scheduling: 'WHEN_IDLE', timeoutMs: 1000, override: ['render_altair'] }),
     { code: 'LG_ERR_CONFIG_INVALID', message: /LIVEGATE_SERVER_TOOLS_OVERRIDE names render_altair, which is not an enabled server tool \(enabled: draw_map\)/ })
 })
 
