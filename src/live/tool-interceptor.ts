@@ -105,9 +105,19 @@ export class ToolInterceptor implements Interceptor {
       if (!declared.has(name)) { owned.set(name, tool); continue }
       if (override?.has(name) === true) {
         owned.set(name, tool)
-        conflicts.push({ name, owner: 'server', detail: `the client declares ${name}, but LIVEGATE_SERVER_TOOLS_OVERRIDE makes the server run it: the client's declaration is replaced`, override: `remove ${name} from LIVEGATE_SERVER_TOOLS_OVERRIDE to let clients keep their own ${name}` })
+        conflicts.push({
+          name,
+          owner: 'server',
+          detail: `the client declares ${name}, but LIVEGATE_SERVER_TOOLS_OVERRIDE makes the server run it: the client's declaration is replaced`,
+          override: `remove ${name} from LIVEGATE_SERVER_TOOLS_OVERRIDE to let clients keep their own ${name}`,
+        })
       } else {
-        conflicts.push({ name, owner: 'client', detail: `the client declares ${name} itself: its calls go to the client and the server tool is left out of this session`, override: `LIVEGATE_SERVER_TOOLS_OVERRIDE=${name} makes the server run it anyway` })
+        conflicts.push({
+          name,
+          owner: 'client',
+          detail: `the client declares ${name} itself: its calls go to the client and the server tool is left out of this session`,
+          override: `LIVEGATE_SERVER_TOOLS_OVERRIDE=${name} makes the server run it anyway`,
+        })
       }
     }
     this.#owned = owned
