@@ -8,7 +8,7 @@ import type { ReceivedFrame } from '../../src/simulator/types.js'
 /** The seed notebook declares draw_map itself; its operator lets the server run it (issue 12 §3). */
 const SEED_ENV = { LIVEGATE_SERVER_TOOLS_OVERRIDE: 'draw_map' }
 
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 const WAIT_MS = 60000
 
 const toolResponses = (frames: readonly ReceivedFrame[]): Array<{ id: string, name: string, response: Record<string, unknown> }> =>

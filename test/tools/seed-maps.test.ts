@@ -12,7 +12,7 @@ import { SEED_PROMPTS, SEED_TOOLS } from '../../src/simulator/seed.js'
 /** The seed notebook declares draw_map itself; its operator lets the server run it (issue 12 §3). */
 const SEED_ENV = { LIVEGATE_SERVER_TOOLS_OVERRIDE: 'draw_map' }
 
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 /** A deadline, not a speed target: the first map of a fresh pool loads the gazetteer and map data in a new worker. */
 const WAIT_MS = 120000
 
