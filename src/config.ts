@@ -37,6 +37,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
   { name: 'LIVEGATE_TLS_CERT', kind: 'string', doc: 'PEM certificate chain file. With LIVEGATE_TLS_KEY, the port serves https and wss instead of http and ws.' },
   { name: 'LIVEGATE_TLS_KEY', kind: 'string', doc: 'PEM private key file for LIVEGATE_TLS_CERT (both or neither).' },
+  { name: 'LIVEGATE_DRAIN_MS', kind: 'int', default: '25000', min: 0, doc: 'On SIGTERM: time open sessions get to finish before they are closed with 1012 (25 s, inside a 30 s Kubernetes grace period).' },
   // Upstream
   { name: 'GEMINI_API_KEY', kind: 'string', secret: true, doc: 'The server-held Gemini API key. Unset (and no GOOGLE_API_KEY): the built-in simulator is the upstream.' },
   { name: 'GOOGLE_API_KEY', kind: 'string', secret: true, doc: 'Fallback for GEMINI_API_KEY.' },
@@ -47,6 +48,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'GOOGLE_APPLICATION_CREDENTIALS', kind: 'string', doc: 'Service-account (or workload identity federation) JSON file for Vertex AI. Unset: the other Application Default Credentials sources (gcloud user credentials, the metadata server).' },
   { name: 'LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time allowed to open the upstream socket (10 s).' },
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
+  { name: 'LIVEGATE_RESUME_BUFFER_BYTES', kind: 'int', default: String(4 * MIB), min: 0, doc: 'Per session: bytes of client messages kept for replay after the newest resumption handle (4 MiB, about 90 s of 16 kHz audio). Past it the session goes on, but cannot be resumed until a newer handle covers the dropped messages.' },
+  { name: 'LIVEGATE_RESUME_BUFFER_MESSAGES', kind: 'int', default: '4096', min: 0, doc: 'Per session: client messages kept for replay after the newest resumption handle (0 turns transparent resumption off).' },
+  { name: 'LIVEGATE_RESUME_TRANSPARENT', kind: 'bool', default: 'false', doc: 'Ask the upstream for `sessionResumption.transparent` (Vertex AI), so it reports `lastConsumedClientMessageIndex`. The Gemini Developer API has no such field: leave it off there.' },
   // Clients
   { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens, each `name:secret` (a bare `secret` is named `client-<short hash>`); secrets are at least 16 characters. Unset (and no file): with a real Gemini key only loopback clients are served, unless LIVEGATE_ALLOW_ANONYMOUS.' },
   { name: 'LIVEGATE_CLIENT_TOKENS_FILE', kind: 'string', doc: 'File with more client tokens (a mounted secret): one `name:secret` per line; blank lines and `#` comments are ignored. Read once at start.' },
@@ -103,6 +107,7 @@ export interface Config {
     readonly cert: string
     readonly key: string
   } | undefined
+  readonly drainMs: number
   readonly upstream: {
     /** Undefined: run the built-in simulator in-process and use it. */
     readonly baseUrl: string | undefined
@@ -111,6 +116,11 @@ export interface Config {
     readonly models: readonly string[] | undefined
     /** Set: Vertex AI with Application Default Credentials instead of a Gemini API key. */
     readonly vertex: VertexConfig | undefined
+    readonly resumption: {
+      readonly bufferBytes: number
+      readonly bufferMessages: number
+      readonly transparent: boolean
+    }
   }
   readonly clients: {
     /** Named client tokens from LIVEGATE_CLIENT_TOKENS and LIVEGATE_CLIENT_TOKENS_FILE; undefined when neither is set. */
@@ -264,6 +274,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     logLevel: str('LIVEGATE_LOG_LEVEL') as LogLevel,
     trustProxy: raw.get('LIVEGATE_TRUST_PROXY') as boolean,
     tls,
+    drainMs: int('LIVEGATE_DRAIN_MS'),
     upstream: {
       baseUrl: str('LIVEGATE_UPSTREAM_URL') ??
         (vertex !== undefined ? vertexBaseUrl(vertex.location) : apiKey !== undefined ? DEFAULT_UPSTREAM_URL : undefined),
@@ -272,6 +283,11 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       vertex,
       connectTimeoutMs: int('LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS'),
       models: list('LIVEGATE_MODELS')?.map((m) => m.replace(/^models\//, '')),
+      resumption: {
+        bufferBytes: int('LIVEGATE_RESUME_BUFFER_BYTES'),
+        bufferMessages: int('LIVEGATE_RESUME_BUFFER_MESSAGES'),
+        transparent: raw.get('LIVEGATE_RESUME_TRANSPARENT') as boolean,
+      },
     },
     clients: {
       tokens,

@@ -41,6 +41,8 @@ export const ERRORS = {
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
   LG_ERR_RELAY_BAD_OPTION: { status: 400, ws: 1008, title: 'Unknown connection option', fix: 'Per-connection options are server_tools and livegate_events, as `?name=value` after the Live path or a `/o/name=value&name=value` path prefix before it (credentials never go in the prefix).' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
+  LG_ERR_RELAY_DRAINED: { status: 503, ws: 1012, title: 'Gateway restarting', fix: 'Reconnect through another replica; a client that asked for session resumption resumes with the handle it got just before the close.' },
+  LG_ERR_RELAY_RESUME_BUFFER_FULL: { status: 503, ws: 1011, title: 'Session could not be resumed: replay buffer full', fix: 'More client data arrived after the last resumption handle than LIVEGATE_RESUME_BUFFER_BYTES / _MESSAGES allow; raise them, or let the model answer more often.' },
 
   // UPSTREAM
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },

@@ -17,7 +17,7 @@ import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost, type UpstreamTarget } from './upstream.js'
+import { dialUpstream, upstreamHost, type Dial, type UpstreamTarget } from './upstream.js'
 import { VERTEX_LIVE_PATH, VertexSetup, type AccessTokenSource } from './vertex.js'
 import type { VertexConfig } from '../config.js'
 
@@ -54,12 +54,14 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  /** Where and how to dial for a client on `version`; undefined when Vertex AI has no valid token. */
-  function upstreamTarget (version: ApiVersion): UpstreamTarget | undefined {
+  /**
+   * Where and how to dial for a client on `version`. Vertex AI: its path and the current token (none at hand, e.g.
+   * on a resume after refreshes kept failing: an empty one, which Vertex refuses like any bad credential).
+   */
+  function upstreamTarget (version: ApiVersion): UpstreamTarget {
     const base = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
     if (options.vertex === undefined) return base
-    const bearer = options.vertex.tokens.current()
-    return bearer === undefined ? undefined : { ...base, apiKey: undefined, path: VERTEX_LIVE_PATH, bearer }
+    return { ...base, apiKey: undefined, path: VERTEX_LIVE_PATH, bearer: options.vertex.tokens.current() ?? '' }
   }
 
   function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
@@ -89,6 +91,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      resumption: config.upstream.resumption,
       rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
@@ -96,18 +99,16 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       sessions.delete(session)
     })
     session.log.info('session started')
-    const target = upstreamTarget(version)
-    if (target === undefined) {
+    if (options.vertex !== undefined && options.vertex.tokens.current() === undefined) {
       session.upstreamFailed(new LivegateError('LG_ERR_UPSTREAM_AUTH', 'no valid Vertex AI access token at hand (Application Default Credentials); see the server log'))
       return
     }
-    const dial = dialUpstream(target, {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      maxPayload: config.clients.maxFrameBytes,
-    })
-    session.setUpstreamDial(dial.socket)
-    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
-    else gate.connect(session, dial.opened)
+    // The session dials again whenever it resumes on a new upstream connection: the target is built per dial, so a
+    // resumed Vertex connection carries the token current then.
+    const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
+    const dial = function dial (): Dial { return dialUpstream(upstreamTarget(version), dialOptions) }
+    if (gate === undefined) session.connect(dial)
+    else gate.connect(session, dial)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
