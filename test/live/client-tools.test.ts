@@ -107,7 +107,8 @@ t.test('a thin client that declares nothing gets every server tool; without even
 })
 
 t.test('a client that declares every server tool itself gets its setup forwarded byte for byte', async (t) => {
-  const gw = await startGateway(t, { sim: { script } })
+  // Without transparent resumption, which adds sessionResumption to every setup.
+  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_RESUME_BUFFER_MESSAGES: '0' } })
   const mapDecl = { name: 'draw_map', description: 'mine' }
   const raw = JSON.stringify(setup([{ functionDeclarations: [CONSOLE_ALTAIR, mapDecl] }]))
   const client = await connect(gw.wsUrl)
