@@ -32,6 +32,8 @@ export interface ToolInterceptorOptions {
   readonly events: boolean
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
+  /** Told of every finished run (metrics). */
+  readonly onRun?: ToolRunObserver
   /**
    * Server tools that run on the server even when the client declares a function of the same name
    * (`LIVEGATE_SERVER_TOOLS_OVERRIDE`); default none: a function the client declares is the client's.
@@ -49,6 +51,9 @@ export interface ToolConflict {
   readonly override: string
 }
 
+/** A finished server tool run: its tool name (from the registry, a bounded set), status and duration. */
+export type ToolRunObserver = (tool: string, status: RunStatus, seconds: number) => void
+
 interface FunctionCall { id: string, name: string, args: JsonObject }
 
 interface Run {
@@ -56,7 +61,7 @@ interface Run {
   cancelled: boolean
 }
 
-type RunStatus = 'ok' | 'error' | 'cancelled'
+export type RunStatus = 'ok' | 'error' | 'cancelled'
 
 /** The function declarations of one `setup.tools` entry, in either spelling; undefined when it holds none. */
 function declarationsOf (entry: JsonObject): Array<JsonObject | null> | undefined {
@@ -282,7 +287,9 @@ export class ToolInterceptor implements Interceptor {
   #finish (call: FunctionCall, started: number, status: RunStatus, artifacts: readonly ToolArtifact[], error: JsonObject | undefined): void {
     const session = this.#session
     if (session === undefined) return
-    const durationMs = Math.round((performance.now() - started) * 10) / 10
+    const elapsedMs = performance.now() - started
+    this.#options.onRun?.(call.name, status, elapsedMs / 1000)
+    const durationMs = Math.round(elapsedMs * 10) / 10
     session.log.info({ tool: call.name, callId: call.id, status, durationMs, errorCode: error?.code }, 'server tool run')
     if (!this.#options.events || this.#closed) return
     const toolRun: JsonObject = { id: call.id, name: call.name, args: call.args ?? {}, status, durationMs, artifacts: artifacts.map((a) => ({ ...a })) }
@@ -310,6 +317,7 @@ export interface ToolInterceptorFactoryOptions {
   readonly timeoutMs: number
   /** LIVEGATE_SERVER_TOOLS_OVERRIDE: enabled tools the server runs even when a client declares the same name. */
   readonly override?: readonly string[]
+  readonly onRun?: ToolRunObserver
 }
 
 /**
@@ -337,6 +345,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
       override,
+      ...(options.onRun === undefined ? {} : { onRun: options.onRun }),
     })
   }
 }
