@@ -41,6 +41,7 @@ export const ERRORS = {
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
   LG_ERR_RELAY_FRAME_TOO_LARGE: { status: 413, ws: 1009, title: 'Frame too large to read', fix: 'Send smaller frames (split long content over several clientContent turns); frames livegate must read are bounded.' },
+  LG_ERR_RELAY_BAD_OPTION: { status: 400, ws: 1008, title: 'Unknown connection option', fix: 'Per-connection options are server_tools and livegate_events, as `?name=value` after the Live path or a `/o/name=value&name=value` path prefix before it (credentials never go in the prefix).' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
   LG_ERR_RELAY_DRAINED: { status: 503, ws: 1012, title: 'Gateway restarting', fix: 'Reconnect through another replica; a client that asked for session resumption resumes with the handle it got just before the close.' },
   LG_ERR_RELAY_RESUME_BUFFER_FULL: { status: 503, ws: 1011, title: 'Session could not be resumed: replay buffer full', fix: 'More client data arrived after the last resumption handle than LIVEGATE_RESUME_BUFFER_BYTES / _MESSAGES allow; raise them, or let the model answer more often.' },
@@ -57,6 +58,7 @@ export const ERRORS = {
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },
   LG_ERR_UPSTREAM_TIMEOUT: { status: 504, ws: 1013, title: 'Upstream did not answer in time', fix: 'Retry later; raise LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS if the path is slow.' },
   LG_ERR_UPSTREAM_REJECTED: { status: 502, ws: 1011, title: 'Upstream refused the connection', fix: 'Check the server API key and quota; the reason names the HTTP status Gemini answered.' },
+  LG_ERR_UPSTREAM_AUTH: { status: 502, ws: 1011, title: 'No upstream credentials', fix: 'Vertex AI needs Application Default Credentials: a service-account file in GOOGLE_APPLICATION_CREDENTIALS, workload identity, or the metadata server of the VM; the server log says what failed.' },
   LG_ERR_UPSTREAM_CLOSED: { status: 502, ws: 1011, title: 'Upstream closed abnormally', fix: 'Reconnect; the upstream dropped the connection without a close frame.' },
 
   // TOOL

@@ -15,9 +15,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { Redis } from 'ioredis'
-import { loadConfig, type Config } from './config.js'
+import { loadConfig, type Config, type VertexConfig } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
+import upgradeGuard from './http/upgrade-guard.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
 import type { LiveSession } from './live/session.js'
@@ -31,6 +32,7 @@ import authTokensRoutes from './http/auth-tokens.js'
 import { ANONYMOUS_NAME } from './auth/identity.js'
 import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
+import { createAdcTokenSource, type AccessTokenSource } from './live/vertex.js'
 import { createToolRegistry } from './tools/registry.js'
 import { renderAltairTool } from './tools/render-altair.js'
 import { drawMapTool } from './tools/draw-map.js'
@@ -64,6 +66,8 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   const bodyLimit = config.charts.maxSpecBytes + 64 * 1024
   app.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
   const mount = app.prefix
+  // First, so a gateway without Vertex credentials fails before it starts anything it would have to stop.
+  const vertex = await vertexUpstream(app, config)
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
@@ -106,6 +110,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
+  await app.register(upgradeGuard)
   await app.register(health)
   await app.register(metricsRoute)
   const registry = createToolRegistry([
@@ -113,12 +118,14 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
     drawMapTool(context.maps, config.tools.behavior),
   ], config.tools.enabled)
   await app.register(liveRoutes, {
+    ...(vertex === undefined ? {} : { vertex }),
     createInterceptor: createToolInterceptorFactory({
       registry,
       artifacts: context.artifacts,
       publicBaseUrl: context.publicBaseUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      override: config.tools.override,
       onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })
@@ -149,6 +156,22 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
     await rest.register(artifactsRoutes, { prefix: '/v1' })
   })
   await app.register(webClient)
+}
+
+/** GOOGLE_GENAI_USE_VERTEXAI: fetch the first ADC token before serving (no credentials → start-up fails, loudly). */
+async function vertexUpstream (app: FastifyInstance, config: Config): Promise<{ config: VertexConfig, tokens: AccessTokenSource } | undefined> {
+  const vertex = config.upstream.vertex
+  if (vertex === undefined) return undefined
+  const tokens = createAdcTokenSource(vertex, app.log)
+  try {
+    await tokens.start()
+  } catch (err) {
+    tokens.close()
+    throw err
+  }
+  app.addHook('onClose', async () => { tokens.close() })
+  app.log.info({ project: vertex.project, location: vertex.location }, 'Vertex AI upstream with Application Default Credentials')
+  return { config: vertex, tokens }
 }
 
 const PRESSURE_RETRY_S = 10

@@ -44,8 +44,8 @@ export const TOOL_RESPONSE = message({
   functionResponses: repeated(message({ id: Type.String(), name: Type.String() })),
 })
 
-/** One of the model's function calls that livegate runs itself: it needs the id to answer and the tool's name. */
-export const SERVER_FUNCTION_CALL = Type.Object({ id: Type.String({ minLength: 1 }), name: Type.String(), args: Type.Optional(Type.Unknown()) })
+/** One of the model's function calls that livegate runs itself: the tool's name, and the id to answer (Vertex AI may leave it out). */
+export const SERVER_FUNCTION_CALL = Type.Object({ id: Type.Optional(Type.String({ minLength: 1 })), name: Type.String(), args: Type.Optional(Type.Unknown()) })
 
 /** `toolCallCancellation`: the ids of calls to stop. */
 export const TOOL_CALL_CANCELLATION = message({ ids: Type.Array(Type.Unknown()) })

@@ -212,8 +212,9 @@ export class LiveSession implements SessionIO {
       return
     }
     this.#upstream = socket
-    if (socket.readyState !== socket.OPEN) {
-      // It closed while the old upstream finished closing.
+    if (socket.readyState === socket.CLOSED) {
+      // It closed while the old upstream finished closing. (CLOSING goes on: its close event brings the upstream's
+      // code and reason, e.g. a refused credential's, which a client must see.)
       this.#upstreamClosed(CLOSE_ABNORMAL, Buffer.alloc(0))
       return
     }
