@@ -126,6 +126,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
       override: config.tools.override,
+      idlessCalls: config.upstream.vertex !== undefined,
       onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })

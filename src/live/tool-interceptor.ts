@@ -40,6 +40,8 @@ export interface ToolInterceptorOptions {
    * (`LIVEGATE_SERVER_TOOLS_OVERRIDE`); default none: a function the client declares is the client's.
    */
   readonly override?: ReadonlySet<string>
+  /** Vertex AI may send calls without an id (googleapis/js-genai#1210); answer those by name. Gemini's always carry one. */
+  readonly idlessCalls?: boolean
 }
 
 /** What happened to a server tool whose name the client declared too (`{"livegate": {"toolConflict": …}}`). */
@@ -97,7 +99,7 @@ export class ToolInterceptor implements Interceptor {
   readonly inspectsClient = true
   readonly #options: ToolInterceptorOptions
   readonly #runs = new Map<string, Run>()
-  #idlessCalls = 0
+  #idlessRuns = 0
   readonly #serverIds = new Set<string>()
   /** The server tools this session runs: the factory's set, less those the client declared itself (after setup). */
   #owned: ReadonlyMap<string, ServerTool>
@@ -249,7 +251,7 @@ export class ToolInterceptor implements Interceptor {
         clientCalls.push(call)
         continue
       }
-      if (!conforms(SERVER_FUNCTION_CALL, call)) {
+      if (!conforms(SERVER_FUNCTION_CALL, call) || (field(call, 'id') === undefined && this.#options.idlessCalls !== true)) {
         this.#session?.log.warn({ tool: name }, 'server tool call without a usable id; it cannot be answered')
         continue
       }
@@ -259,7 +261,7 @@ export class ToolInterceptor implements Interceptor {
         this.#session?.log.warn({ tool: name, callId: id }, 'server tool call id repeated; answered once')
         continue
       }
-      serverCalls.push({ id, key: id ?? `${name}#${++this.#idlessCalls}`, name, args: field(call, 'args') })
+      serverCalls.push({ id, key: id ?? `${name}#${++this.#idlessRuns}`, name, args: field(call, 'args') })
     }
     if (clientCalls.length === calls.length) return true
     for (const call of serverCalls) this.#start(call)
@@ -384,6 +386,8 @@ export interface ToolInterceptorFactoryOptions {
   /** LIVEGATE_SERVER_TOOLS_OVERRIDE: enabled tools the server runs even when a client declares the same name. */
   readonly override?: readonly string[]
   readonly onRun?: ToolRunObserver
+  /** The upstream is Vertex AI, whose calls may lack an id. */
+  readonly idlessCalls?: boolean
 }
 
 /**
@@ -411,6 +415,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
       override,
+      idlessCalls: options.idlessCalls === true,
       ...(options.onRun === undefined ? {} : { onRun: options.onRun }),
     })
   }

@@ -159,6 +159,7 @@ t.test('a Vertex function call without an id is run and answered by name, with n
     events: false,
     scheduling: 'WHEN_IDLE',
     timeoutMs: 5000,
+    idlessCalls: true,
   })
   const log = { info () {}, warn () {}, error () {}, debug () {} }
   interceptor.attach({ id: 's', log, sendClient () {}, sendUpstream (m: Record<string, unknown>) { sent.push(m); answered() } } as unknown as SessionIO)
