@@ -48,7 +48,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_PING_INTERVAL_MS', kind: 'int', default: '25000', min: 100, doc: 'Keepalive ping to clients; a client that misses two is dropped (25 s).' },
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
   // Tools
-  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`, and the names of LIVEGATE_TOOL_MODULES tools); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_TOOL_MODULES', kind: 'list', doc: 'Comma-separated paths of ES modules with operators\' own server tools (examples/tools/README.md). A module that does not load or match stops the start.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of responses to NON_BLOCKING server tools.' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
@@ -100,6 +101,8 @@ export interface Config {
   }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
+    /** LIVEGATE_TOOL_MODULES: operator tool modules, loaded at start. */
+    readonly modules: readonly string[]
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
@@ -224,6 +227,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
+      modules: list('LIVEGATE_TOOL_MODULES') ?? [],
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),

@@ -11,6 +11,7 @@ import type { ArtifactStore } from '../artifacts/store.js'
 import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
+import { createToolContext } from '../tools/tool-context.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { field, type JsonObject } from './protocol.js'
 import type { SessionIO } from './session.js'
@@ -25,6 +26,8 @@ export interface ToolInterceptorOptions {
   readonly tools: ReadonlyMap<string, ServerTool>
   readonly artifacts: ArtifactStore
   readonly publicBaseUrl: string
+  /** The session's client, as tools see it (ToolContext.clientName). */
+  readonly clientName: string
   /** Send `{"livegate": {"toolRun": …}}` frames to the client (`?livegate_events=1`). */
   readonly events: boolean
   readonly scheduling: ToolScheduling
@@ -165,15 +168,20 @@ export class ToolInterceptor implements Interceptor {
     }, this.#options.timeoutMs)
     const started = performance.now()
     const args = (call.args ?? {}) as ToolJson
-    tool.run(args, {
+    const { ctx, artifacts } = createToolContext({
       signal: run.controller.signal,
-      log: session.log,
-      artifacts: this.#options.artifacts,
+      log: session.log.child({ tool: call.name, callId: call.id }),
+      sessionId: session.id,
+      callId: call.id,
+      clientName: this.#options.clientName,
       publicBaseUrl: this.#options.publicBaseUrl,
-    }).then((result) => {
+      artifacts: this.#options.artifacts,
+    })
+    // Promise.resolve().then: a tool whose run throws synchronously (or returns a plain object) is handled alike.
+    Promise.resolve().then(() => tool.run(args, ctx)).then((response) => {
       if (run.cancelled) return this.#finish(call, started, 'cancelled', [], undefined)
-      this.#respond(call, result.response as JsonObject)
-      this.#finish(call, started, 'ok', result.artifacts, undefined)
+      this.#respond(call, response as JsonObject)
+      this.#finish(call, started, 'ok', artifacts, undefined)
     }, (err: unknown) => {
       if (run.cancelled) return this.#finish(call, started, 'cancelled', [], undefined)
       const reason: unknown = run.controller.signal.aborted ? run.controller.signal.reason : err
@@ -215,6 +223,11 @@ export class ToolInterceptor implements Interceptor {
   }
 }
 
+/** The one place a session's client name is decided; clients are not named yet, so every one is `anonymous`. */
+function clientNameOf (_request: FastifyRequest): string {
+  return 'anonymous'
+}
+
 export interface ToolInterceptorFactoryOptions {
   readonly registry: ToolRegistry
   readonly artifacts: ArtifactStore
@@ -237,6 +250,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       tools,
       artifacts: options.artifacts,
       publicBaseUrl: options.publicBaseUrl(request),
+      clientName: clientNameOf(request),
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
