@@ -185,7 +185,15 @@ function deepFreeze<T> (value: T): T {
  * Turn an environment into a validated Config.
  * @example loadConfig({ LIVEGATE_PORT: '0' }).port === 0
  */
-export function loadConfig (env: Readonly<Record<string, string | undefined>> = process.env): Config {
+/** Command-line values (`livegate --port`) that win over the process environment in loadConfig's default. */
+let envOverrides: Readonly<Record<string, string>> = {}
+
+/** Set by the bin before main runs; unset values are ignored. */
+export function setEnvOverrides (overrides: Readonly<Record<string, string | undefined>>): void {
+  envOverrides = Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+export function loadConfig (env: Readonly<Record<string, string | undefined>> = { ...process.env, ...envOverrides }): Config {
   const problems: string[] = []
   const raw: Raw = new Map()
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
