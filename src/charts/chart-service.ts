@@ -11,7 +11,7 @@ import type { Artifact, ArtifactStore } from '../artifacts/store.js'
 import type { ImageFormat } from './render.js'
 import { createRenderPool, type RenderPool } from './render-pool.js'
 import { rendererVersion } from './renderer-version.js'
-import { createSharedWork } from './shared-work.js'
+import { createSharedWork } from '../artifacts/shared-work.js'
 import { assertRowLimit, canonicalJson, parseSpecInput, specKind, type SpecKind } from './spec-input.js'
 import { assertTheme, pickTheme, themeConfig } from './themes.js'
 
