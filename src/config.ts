@@ -4,6 +4,8 @@
  * boot, reports *all* problems in one `LG_ERR_CONFIG_INVALID`, and returns a deep-frozen, typed `Config`.
  * docs/config.md mirrors the table below; test/internals/config.test.ts keeps them in agreement.
  */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LivegateError } from './errors.js'
@@ -33,14 +35,22 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model, the plugin's prefix included (default: derived from the request's Host and the prefix)." },
   { name: 'LIVEGATE_LOG_LEVEL', kind: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
+  { name: 'LIVEGATE_DRAIN_MS', kind: 'int', default: '25000', min: 0, doc: 'On SIGTERM: time open sessions get to finish before they are closed with 1012 (25 s, inside a 30 s Kubernetes grace period).' },
   // Upstream
   { name: 'GEMINI_API_KEY', kind: 'string', secret: true, doc: 'The server-held Gemini API key. Unset (and no GOOGLE_API_KEY): the built-in simulator is the upstream.' },
   { name: 'GOOGLE_API_KEY', kind: 'string', secret: true, doc: 'Fallback for GEMINI_API_KEY.' },
   { name: 'LIVEGATE_UPSTREAM_URL', kind: 'url', doc: 'Gemini base URL (http(s) or ws(s)). Default: Google when a key is set, else the in-process simulator.' },
   { name: 'LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time allowed to open the upstream socket (10 s).' },
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
+  { name: 'LIVEGATE_RESUME_BUFFER_BYTES', kind: 'int', default: String(4 * MIB), min: 0, doc: 'Per session: bytes of client messages kept for replay after the newest resumption handle (4 MiB, about 90 s of 16 kHz audio). Past it the session goes on, but cannot be resumed until a newer handle covers the dropped messages.' },
+  { name: 'LIVEGATE_RESUME_BUFFER_MESSAGES', kind: 'int', default: '4096', min: 0, doc: 'Per session: client messages kept for replay after the newest resumption handle (0 turns transparent resumption off).' },
+  { name: 'LIVEGATE_RESUME_TRANSPARENT', kind: 'bool', default: 'false', doc: 'Ask the upstream for `sessionResumption.transparent` (Vertex AI), so it reports `lastConsumedClientMessageIndex`. The Gemini Developer API has no such field: leave it off there.' },
   // Clients
-  { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens. Unset: any client may connect (a warning is logged).' },
+  { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens, each `name:secret` (a bare `secret` is named `client-<short hash>`); secrets are at least 16 characters. Unset (and no file): with a real Gemini key only loopback clients are served, unless LIVEGATE_ALLOW_ANONYMOUS.' },
+  { name: 'LIVEGATE_CLIENT_TOKENS_FILE', kind: 'string', doc: 'File with more client tokens (a mounted secret): one `name:secret` per line; blank lines and `#` comments are ignored. Read once at start.' },
+  { name: 'LIVEGATE_ALLOW_ANONYMOUS', kind: 'bool', default: 'false', doc: 'With a real Gemini key and no client tokens, serve clients from anywhere (an open relay spending your key). Default: loopback clients only.' },
+  { name: 'LIVEGATE_TOKEN_SECRET', kind: 'string', secret: true, doc: 'Key (32+ characters, the same on every replica) that signs the ephemeral `auth_tokens/…` tokens minted at POST /v1alpha/auth_tokens. Unset: a per-process random key (tokens die with the process); refused for minting with a Redis store, where replicas must agree.' },
+  { name: 'LIVEGATE_TOKEN_SECRET_PREVIOUS', kind: 'string', secret: true, doc: 'The previous LIVEGATE_TOKEN_SECRET, still accepted for verification while tokens it signed expire (rotation).' },
   { name: 'LIVEGATE_ALLOWED_ORIGINS', kind: 'list', doc: 'Comma-separated browser origins allowed to connect (`*` or unset: any). Requests without Origin (non-browsers) are not affected.' },
   { name: 'LIVEGATE_MAX_FRAME_BYTES', kind: 'int', default: String(8 * MIB), min: 1024, doc: 'Largest WebSocket frame accepted either way (8 MiB: a video frame, or minutes of 16 kHz audio).' },
   { name: 'LIVEGATE_SETUP_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time a client has to send its `setup` frame (10 s).' },
@@ -51,7 +61,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`, and the names of LIVEGATE_TOOL_MODULES tools); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_TOOL_MODULES', kind: 'list', doc: 'Comma-separated paths of ES modules with operators\' own server tools (examples/tools/README.md). A module that does not load or match stops the start.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
-  { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of responses to NON_BLOCKING server tools.' },
+  { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },
@@ -83,15 +93,26 @@ export interface Config {
   readonly publicUrl: string | undefined
   readonly logLevel: LogLevel
   readonly trustProxy: boolean
+  readonly drainMs: number
   readonly upstream: {
     /** Undefined: run the built-in simulator in-process and use it. */
     readonly baseUrl: string | undefined
     readonly apiKey: string | undefined
     readonly connectTimeoutMs: number
     readonly models: readonly string[] | undefined
+    readonly resumption: {
+      readonly bufferBytes: number
+      readonly bufferMessages: number
+      readonly transparent: boolean
+    }
   }
   readonly clients: {
-    readonly tokens: readonly string[] | undefined
+    /** Named client tokens from LIVEGATE_CLIENT_TOKENS and LIVEGATE_CLIENT_TOKENS_FILE; undefined when neither is set. */
+    readonly tokens: readonly ClientToken[] | undefined
+    readonly allowAnonymous: boolean
+    /** Signs ephemeral tokens; undefined: a per-process key (see LIVEGATE_TOKEN_SECRET). */
+    readonly tokenSecret: string | undefined
+    readonly tokenSecretPrevious: string | undefined
     readonly allowedOrigins: readonly string[] | undefined
     readonly maxFrameBytes: number
     readonly setupTimeoutMs: number
@@ -132,6 +153,16 @@ export interface Config {
     readonly attribution: string | undefined
   }
 }
+
+/** One configured client: `name` appears in logs, metrics and limits; `secret` never does. */
+export interface ClientToken {
+  readonly name: string
+  readonly secret: string
+}
+
+export const MIN_CLIENT_SECRET_CHARS = 16
+export const MIN_TOKEN_SECRET_CHARS = 32
+const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export const DEFAULT_UPSTREAM_URL = 'https://generativelanguage.googleapis.com'
 
@@ -204,8 +235,11 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   const store = parseStore(str('LIVEGATE_STORE'), problems)
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
-  const tokens = list('LIVEGATE_CLIENT_TOKENS')
-  if (tokens !== undefined && tokens.length === 0) problems.push('LIVEGATE_CLIENT_TOKENS: set but holds no token')
+  const tokens = parseClientTokens(list('LIVEGATE_CLIENT_TOKENS'), str('LIVEGATE_CLIENT_TOKENS_FILE'), problems)
+  for (const name of ['LIVEGATE_TOKEN_SECRET', 'LIVEGATE_TOKEN_SECRET_PREVIOUS']) {
+    const secret = str(name)
+    if (secret !== undefined && secret.length < MIN_TOKEN_SECRET_CHARS) problems.push(`${name}: must be at least ${MIN_TOKEN_SECRET_CHARS} characters`)
+  }
   const apiKey = str('GEMINI_API_KEY') ?? str('GOOGLE_API_KEY')
 
   if (problems.length > 0) {
@@ -218,14 +252,23 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     publicUrl: str('LIVEGATE_PUBLIC_URL'),
     logLevel: str('LIVEGATE_LOG_LEVEL') as LogLevel,
     trustProxy: raw.get('LIVEGATE_TRUST_PROXY') as boolean,
+    drainMs: int('LIVEGATE_DRAIN_MS'),
     upstream: {
       baseUrl: str('LIVEGATE_UPSTREAM_URL') ?? (apiKey !== undefined ? DEFAULT_UPSTREAM_URL : undefined),
       apiKey,
       connectTimeoutMs: int('LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS'),
       models: list('LIVEGATE_MODELS')?.map((m) => m.replace(/^models\//, '')),
+      resumption: {
+        bufferBytes: int('LIVEGATE_RESUME_BUFFER_BYTES'),
+        bufferMessages: int('LIVEGATE_RESUME_BUFFER_MESSAGES'),
+        transparent: raw.get('LIVEGATE_RESUME_TRANSPARENT') as boolean,
+      },
     },
     clients: {
       tokens,
+      allowAnonymous: raw.get('LIVEGATE_ALLOW_ANONYMOUS') as boolean,
+      tokenSecret: str('LIVEGATE_TOKEN_SECRET'),
+      tokenSecretPrevious: str('LIVEGATE_TOKEN_SECRET_PREVIOUS'),
       allowedOrigins: origins === undefined || origins.includes('*') ? undefined : origins.map((o) => o.replace(/\/+$/, '')),
       maxFrameBytes: int('LIVEGATE_MAX_FRAME_BYTES'),
       setupTimeoutMs: int('LIVEGATE_SETUP_TIMEOUT_MS'),
@@ -266,6 +309,51 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   return deepFreeze(config)
 }
 
+/**
+ * `name:secret` entries from the variable and the file. A bare secret is named by a short hash of it, so logs can
+ * tell clients apart without showing the secret. Problems name the entry by position, never by its secret.
+ */
+function parseClientTokens (fromEnv: string[] | undefined, file: string | undefined, problems: string[]): ClientToken[] | undefined {
+  const entries: Array<{ text: string, where: string }> = (fromEnv ?? []).map((text, i) => ({ text, where: `LIVEGATE_CLIENT_TOKENS entry ${i + 1}` }))
+  if (file !== undefined) {
+    let content: string
+    try {
+      content = readFileSync(file, 'utf8')
+    } catch (err) {
+      problems.push(`LIVEGATE_CLIENT_TOKENS_FILE=${JSON.stringify(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+      content = ''
+    }
+    content.split(/\r?\n/).forEach((line, i) => {
+      const text = line.trim()
+      if (text !== '' && !text.startsWith('#')) entries.push({ text, where: `LIVEGATE_CLIENT_TOKENS_FILE line ${i + 1}` })
+    })
+  }
+  if (fromEnv === undefined && file === undefined) return undefined
+  if (entries.length === 0) {
+    problems.push(`${fromEnv !== undefined ? 'LIVEGATE_CLIENT_TOKENS' : 'LIVEGATE_CLIENT_TOKENS_FILE'}: set but holds no token`)
+    return []
+  }
+  const tokens: ClientToken[] = []
+  const names = new Set<string>()
+  const secrets = new Set<string>()
+  for (const { text, where } of entries) {
+    const colon = text.indexOf(':')
+    const named = colon > 0 && CLIENT_NAME.test(text.slice(0, colon))
+    const secret = named ? text.slice(colon + 1).trim() : text
+    const name = named ? text.slice(0, colon) : `client-${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`
+    if (secret.length < MIN_CLIENT_SECRET_CHARS) {
+      problems.push(`${where}${named ? ` (${name})` : ''}: the secret must be at least ${MIN_CLIENT_SECRET_CHARS} characters`)
+      continue
+    }
+    if (names.has(name)) problems.push(`${where}: client name ${name} is used twice`)
+    if (secrets.has(secret)) problems.push(`${where}${named ? ` (${name})` : ''}: the same secret is given twice`)
+    names.add(name)
+    secrets.add(secret)
+    tokens.push({ name, secret })
+  }
+  return tokens
+}
+
 function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
   if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
   if (value === 'memory') return { kind: 'memory', location: '' }
@@ -277,7 +365,10 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
-  const secrets = [config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []), redisPassword(config)]
+  const secrets = [
+    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
+  ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')
 }
 

@@ -8,6 +8,8 @@ import type { LiveSession } from './live/session.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import type { ChartService } from './charts/chart-service.js'
 import type { MapService } from './maps/service.js'
+import type { Authenticator } from './auth/authenticator.js'
+import type { ClientIdentity } from './auth/identity.js'
 
 export interface LivegateContext {
   readonly config: Config
@@ -25,6 +27,8 @@ export interface LivegateContext {
   readonly charts: ChartService
   /** Draws Static Maps (Google, tiles or offline) in the map worker pool and stores them in `artifacts`. */
   readonly maps: MapService
+  /** Client identities (auth mode, client tokens, ephemeral tokens and their use counter). */
+  readonly auth: Authenticator
   /**
    * The base artifact paths (`/v1/artifacts/…`) are appended to in URLs handed out: LIVEGATE_PUBLIC_URL, else the
    * request's protocol and Host plus the prefix livegate is mounted under.
@@ -35,5 +39,9 @@ export interface LivegateContext {
 declare module 'fastify' {
   interface FastifyInstance {
     livegate: LivegateContext
+  }
+  interface FastifyRequest {
+    /** Set once the request is authenticated (REST rendering and auth-token routes, Live sessions); else null. */
+    identity: ClientIdentity | null
   }
 }

@@ -21,8 +21,17 @@ export const ERRORS = {
 
   // AUTH
   LG_ERR_AUTH_MISSING: { status: 401, ws: 1008, title: 'Client credential missing', fix: 'Send a livegate client token as `?key=`, `?access_token=`, `x-goog-api-key` or `Authorization: Bearer`.' },
-  LG_ERR_AUTH_INVALID: { status: 401, ws: 1008, title: 'Client credential not accepted', fix: 'Use one of the tokens in LIVEGATE_CLIENT_TOKENS. A Google API key is not a livegate token.' },
+  LG_ERR_AUTH_INVALID: { status: 401, ws: 1008, title: 'Client credential not accepted', fix: 'Use one of the secrets in LIVEGATE_CLIENT_TOKENS / LIVEGATE_CLIENT_TOKENS_FILE. A Google API key is not a livegate token.' },
   LG_ERR_AUTH_ORIGIN: { status: 403, ws: 1008, title: 'Origin not allowed', fix: 'Add the page origin to LIVEGATE_ALLOWED_ORIGINS.' },
+  LG_ERR_AUTH_LOOPBACK_ONLY: { status: 401, ws: 1008, title: 'Only local clients are served', fix: 'The gateway holds a real Gemini key and no client authentication is configured, so it serves only clients on its own machine. Set LIVEGATE_CLIENT_TOKENS (or LIVEGATE_CLIENT_TOKENS_FILE) and send a token; or, if an open relay is really meant, LIVEGATE_ALLOW_ANONYMOUS=true.' },
+  LG_ERR_AUTH_TOKEN_SIGNATURE: { status: 401, ws: 1008, title: 'Ephemeral token not valid', fix: 'The `auth_tokens/…` token is malformed or was not signed with LIVEGATE_TOKEN_SECRET (or LIVEGATE_TOKEN_SECRET_PREVIOUS): mint a new one with POST /v1alpha/auth_tokens.' },
+  LG_ERR_AUTH_TOKEN_EXPIRED: { status: 401, ws: 1008, title: 'Ephemeral token expired', fix: 'Past its expireTime, or past its newSessionExpireTime for a new session: mint a new token (resuming a session stays allowed until expireTime).' },
+  LG_ERR_AUTH_TOKEN_USED_UP: { status: 401, ws: 1008, title: 'Ephemeral token used up', fix: 'Every use of the token (`uses`) has opened a session already: mint a new token, or mint with more uses (0 = unlimited). Resuming a session is not a use.' },
+  LG_ERR_AUTH_TOKEN_CONSTRAINT: { status: 403, ws: 1008, title: 'Not allowed with an ephemeral token', fix: 'An ephemeral token opens Live sessions on BidiGenerateContentConstrained only, within its constraints; it cannot mint tokens or call the REST API. Use a client token for those.' },
+  LG_ERR_AUTH_TOKEN_REQUEST: { status: 400, title: 'Invalid auth token request', fix: 'Fix the field named in the message; the body is what `ai.authTokens.create()` sends (uses, expireTime, newSessionExpireTime, bidiGenerateContentSetup, fieldMask).' },
+  LG_ERR_AUTH_TOKEN_TOO_LARGE: { status: 413, title: 'Ephemeral token too large', fix: 'The locked setup makes a token too long for a URL: lock a shorter setup (system instruction, tools) or fewer fields.' },
+  LG_ERR_AUTH_TOKEN_SECRET_MISSING: { status: 503, title: 'No token secret', fix: 'Set LIVEGATE_TOKEN_SECRET (32+ characters, the same on every replica): with a shared Redis store, tokens minted with a per-process secret would fail on the other replicas.' },
+  LG_ERR_AUTH_STORE_UNAVAILABLE: { status: 503, ws: 1013, title: 'Token use counter unavailable', fix: 'The shared store (Redis in LIVEGATE_STORE) that counts ephemeral token uses cannot be reached; retry shortly, and check Redis.' },
 
   // RELAY
   LG_ERR_RELAY_NOT_SETUP: { status: 400, ws: 1007, title: 'First frame is not setup', fix: 'Send `{"setup": {...}}` as the first message of a session.' },
@@ -32,6 +41,8 @@ export const ERRORS = {
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
+  LG_ERR_RELAY_DRAINED: { status: 503, ws: 1012, title: 'Gateway restarting', fix: 'Reconnect through another replica; a client that asked for session resumption resumes with the handle it got just before the close.' },
+  LG_ERR_RELAY_RESUME_BUFFER_FULL: { status: 503, ws: 1011, title: 'Session could not be resumed: replay buffer full', fix: 'More client data arrived after the last resumption handle than LIVEGATE_RESUME_BUFFER_BYTES / _MESSAGES allow; raise them, or let the model answer more often.' },
 
   // UPSTREAM
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },

@@ -8,16 +8,19 @@
  * import Fastify from 'fastify'
  * import livegate from 'livegate'
  * const app = Fastify({ logger: true })
- * await app.register(livegate, { prefix: '/gemini', env: { LIVEGATE_CLIENT_TOKENS: 'secret' } })
+ * await app.register(livegate, { prefix: '/gemini', env: { LIVEGATE_CLIENT_TOKENS: 'web:a-secret-of-16-chars-or-more' } })
  */
 import { randomBytes } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { loadConfig, type Config } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
-import { createCredentialCheck, credentialOf, queryOf } from './live/auth.js'
+import { credentialOf, queryOf } from './auth/credentials.js'
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
+import authTokensRoutes from './http/auth-tokens.js'
+import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
 import { RENDER_ALTAIR_DECLARATION, renderAltairTool } from './tools/render-altair.js'
@@ -37,7 +40,7 @@ export interface LivegateOptions {
   config?: Config
   /**
    * Variables that override the process environment, by the names of the configuration table (docs/config.md),
-   * e.g. `{ LIVEGATE_CLIENT_TOKENS: 'a,b' }`. Ignored when `config` is given.
+   * e.g. `{ LIVEGATE_CLIENT_TOKENS: 'web:<secret>,batch:<secret>' }`. Ignored when `config` is given.
    */
   env?: Readonly<Record<string, string | undefined>>
   /** Fastify's own register option: every route, WebSocket paths included, is served under it. */
@@ -61,6 +64,10 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
   app.addHook('onClose', async () => { await maps.close() })
+  const auth = await createAuthenticator(config)
+  app.addHook('onClose', async () => { await auth.close() })
+  app.decorateRequest('identity', null)
+  logAuthMode(app, auth, config)
   const context: LivegateContext = {
     config,
     sessions: new Set(),
@@ -70,6 +77,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
     artifacts: chartStack.artifacts,
     charts: chartStack.charts,
     maps,
+    auth,
     publicBaseUrl: (request) => config.publicUrl ?? `${request.protocol}://${request.host}${mount}`,
   }
   app.decorate('livegate', context)
@@ -90,22 +98,57 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
       timeoutMs: config.tools.timeoutMs,
     }),
   })
-  // Rendering costs CPU (and Maps quota), so it needs a client token when tokens are configured; artifacts stay public:
-  // their URLs are handed out by tool runs and must work in a plain <img src>.
-  await app.register(async function renderingApi (scope) {
-    scope.addHook('onRequest', requireClientToken(config.clients.tokens))
+  // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
+  // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
+  // a plain <img src>.
+  await app.register(async function authenticatedApi (scope) {
+    scope.addHook('onRequest', requireClient(auth))
     await scope.register(chartsRoutes, { prefix: '/v1' })
     await scope.register(mapsRoutes, { prefix: '/v1' })
+    await scope.register(authTokensRoutes)
   })
   await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
 }
 
-/** An onRequest hook: the same credentials as the WebSocket routes, refused as 401 problem+json. */
-function requireClientToken (tokens: readonly string[] | undefined) {
-  const check = createCredentialCheck(tokens)
-  return async function clientToken (request: FastifyRequest): Promise<void> {
-    check(credentialOf(queryOf(request.raw.url ?? ''), request.headers))
+/**
+ * An onRequest hook: the same identities as the WebSocket routes, refused as 401 problem+json; sets
+ * `request.identity`. Ephemeral tokens are for Live sessions only, as Google's are.
+ */
+function requireClient (auth: Authenticator) {
+  return async function identifyClient (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(queryOf(request.raw.url ?? ''), request.headers) })
+    if (identity.kind === 'ephemeral') {
+      throw new LivegateError('LG_ERR_AUTH_TOKEN_CONSTRAINT', 'an ephemeral token opens Live sessions only: use a client token here')
+    }
+    request.identity = identity
+    // The request's own log lines (its completion included) name the client, never the secret.
+    request.log = request.log.child({ client: identity.name })
+    reply.log = request.log
+  }
+}
+
+/** One start-up line says who may connect, loud (warn) when that is more than the operator may expect. */
+function logAuthMode (app: FastifyInstance, auth: Authenticator, config: Config): void {
+  switch (auth.mode) {
+    case 'tokens':
+      app.log.info({ authMode: auth.mode, clients: auth.clientNames }, 'client authentication: named client tokens')
+      break
+    case 'loopback':
+      app.log.warn({ authMode: auth.mode },
+        'a Gemini key and no LIVEGATE_CLIENT_TOKENS: serving LOCAL (loopback) clients only; set LIVEGATE_CLIENT_TOKENS, or LIVEGATE_ALLOW_ANONYMOUS=true for an open relay')
+      break
+    case 'anonymous':
+      app.log.warn({ authMode: auth.mode }, 'LIVEGATE_ALLOW_ANONYMOUS=true: ANY client that reaches this port opens sessions with the server key')
+      break
+    case 'open':
+      app.log.info({ authMode: auth.mode }, 'no Gemini key: any client may connect (the upstream spends nothing)')
+      break
+  }
+  if (config.clients.tokenSecret === undefined) {
+    app.log.warn(auth.mintRefusal !== undefined
+      ? 'LIVEGATE_TOKEN_SECRET is not set: minting ephemeral tokens is refused (replicas sharing the Redis store need one secret)'
+      : 'LIVEGATE_TOKEN_SECRET is not set: ephemeral tokens are signed with a per-process key (they die with this process; no other replica accepts them)')
   }
 }
 

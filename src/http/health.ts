@@ -2,8 +2,8 @@
  * @module http/health
  * `/healthz` (liveness, for the container HEALTHCHECK) and `/readyz` (ready to take sessions), outside `/v1` and auth.
  *
- * `/readyz` answers 503 only while the gateway shuts down. A shared artifact store (Redis) that cannot be reached is
- * reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
+ * `/readyz` answers 503 only while the gateway drains or shuts down (from the first moment of SIGTERM, live/drain.ts).
+ * A shared artifact store (Redis) that cannot be reached is reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
  * must not take every replica out of the load balancer at once. Tool runs meanwhile answer the model with
  * LG_ERR_ARTIFACT_STORE_UNAVAILABLE.
  */

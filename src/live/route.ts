@@ -8,12 +8,15 @@ import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
-import { credentialOf, createCredentialCheck, createOriginCheck, queryOf } from './auth.js'
+import { credentialOf, queryOf } from '../auth/credentials.js'
+import type { ClientIdentity } from '../auth/identity.js'
+import { checkLiveMethod, createOriginCheck } from './auth.js'
+import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { LIVE_ROUTES, truncateCloseReason, type ApiVersion } from './protocol.js'
+import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost } from './upstream.js'
+import { dialUpstream, upstreamHost, type Dial } from './upstream.js'
 
 export interface LiveRoutesOptions {
   /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
@@ -27,12 +30,8 @@ function reject (socket: WebSocket, err: LivegateError): void {
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
-  const checkCredential = createCredentialCheck(config.clients.tokens)
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions } = context
-  if (config.clients.tokens === undefined) {
-    app.log.warn('LIVEGATE_CLIENT_TOKENS is not set: any client can open sessions with the server key')
-  }
+  const { sessions, auth } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -47,16 +46,19 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion): void {
+  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
     }
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
+    let identity: ClientIdentity
     try {
       checkOrigin(request.headers.origin)
-      checkCredential(credentialOf(query, request.headers))
+      identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
+      checkLiveMethod(identity, method)
+      request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
     } catch (err) {
       if (!isLivegateError(err)) throw err
@@ -64,21 +66,25 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       reject(socket, err)
       return
     }
-    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, apiVersion: version }, {
+    // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
+    const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      resumption: config.upstream.resumption,
+      rewriteSetup: gate?.rewriteSetup,
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
       sessions.delete(session)
     })
     session.log.info('session started')
-    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      maxPayload: config.clients.maxFrameBytes,
-    })
-    session.setUpstreamDial(dial.socket)
-    dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
+    // The session dials again with the same target whenever it resumes on a new upstream connection.
+    const target = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
+    const dial = function dial (): Dial { return dialUpstream(target, dialOptions) }
+    if (gate === undefined) session.connect(dial)
+    else gate.connect(session, dial)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
@@ -86,7 +92,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
     for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
-      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version))
+      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version, route.method))
     }
   }
 }

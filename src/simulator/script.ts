@@ -17,7 +17,7 @@
  * }
  *
  * A reply that says or calls something is one model turn: its output is followed by `generationComplete`, then
- * `turnComplete` with `usageMetadata`. A reply made only of `wait`, `send`, `goAway` or `close` emits nothing else,
+ * `turnComplete` with `usageMetadata`. A reply made only of `wait`, `send`, `goAway`, `close` or `drop` emits nothing else,
  * so a test can make the simulator do exactly one thing.
  */
 
@@ -74,9 +74,16 @@ export type Action =
    */
   | { call: CallSpec | readonly CallSpec[], behavior?: Behavior, meanwhile?: readonly Action[] }
   | { wait: number }
+  /**
+   * In `meanwhile`: go on only once the NON_BLOCKING calls of this reply have their responses (or after this many
+   * ms): a model that keeps talking while its call runs, so a test can have the result land mid-turn.
+   */
+  | { untilAnswered: number }
   /** `goAway{timeLeft}` (a Duration string such as `'5s'`), then close 1011 when the time is up. */
   | { goAway: string }
   | { close: readonly [number, string] }
+  /** Drop the TCP connection without a close frame, as a failing backend or network does (the client sees 1006). */
+  | { drop: true }
   /** Send this raw server message as is. */
   | { send: Record<string, unknown> }
 

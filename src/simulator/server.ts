@@ -47,7 +47,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
   const host = options.host ?? '127.0.0.1'
   const connections: Connection[] = []
   const waiting: Array<(c: SimulatorConnection) => void> = []
-  const handles = new HandleStore()
+  const handles = new HandleStore(Date.now, options.handleTtlMs)
   const deps = resolveDeps(options, handles, (id) => connections.some((c) => c.id === id && c.open))
   let nextId = 1
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { isLivegateError } from '../../src/errors.js'
@@ -15,9 +18,44 @@ t.test('defaults: listens on 0.0.0.0:8080, simulator upstream without a key, Goo
 })
 
 t.test('returns a deep-frozen object', async (t) => {
-  const config = loadConfig({ LIVEGATE_CLIENT_TOKENS: 'a,b' })
+  const config = loadConfig({ LIVEGATE_CLIENT_TOKENS: 'web:0123456789abcdef,batch:fedcba9876543210' })
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.clients) && Object.isFrozen(config.clients.tokens))
-  t.same(config.clients.tokens, ['a', 'b'])
+  t.same(config.clients.tokens, [{ name: 'web', secret: '0123456789abcdef' }, { name: 'batch', secret: 'fedcba9876543210' }])
+})
+
+t.test('client tokens: name:secret pairs, bare secrets named by a short hash, and a mounted file', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'livegate-tokens-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'tokens')
+  writeFileSync(file, '# clients of the gateway\n\nkiosk:kiosk-secret-0123456789\r\n  batch-2:batch-secret-0123456789  \n')
+  const config = loadConfig({ LIVEGATE_CLIENT_TOKENS: 'web:web-secret-0123456789, bare-secret-0123456789', LIVEGATE_CLIENT_TOKENS_FILE: file })
+  const tokens = config.clients.tokens ?? []
+  t.same(tokens.map((c) => c.name).slice(0, 1), ['web'])
+  t.match(tokens[1]?.name, /^client-[0-9a-f]{8}$/, 'a bare secret is named by a short hash')
+  t.equal(tokens[1]?.secret, 'bare-secret-0123456789')
+  t.same(tokens.slice(2), [{ name: 'kiosk', secret: 'kiosk-secret-0123456789' }, { name: 'batch-2', secret: 'batch-secret-0123456789' }])
+  t.equal(loadConfig({ LIVEGATE_CLIENT_TOKENS: 'bare-secret-0123456789' }).clients.tokens?.[0]?.name, tokens[1]?.name, 'the same name every start')
+  t.same(loadConfig({ LIVEGATE_CLIENT_TOKENS_FILE: file }).clients.tokens?.map((c) => c.name), ['kiosk', 'batch-2'], 'the file alone is enough')
+})
+
+t.test('client token problems name the entry, never its secret', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ LIVEGATE_CLIENT_TOKENS: 'web:short-secret' }, /LIVEGATE_CLIENT_TOKENS entry 1 \(web\): the secret must be at least 16 characters/],
+    [{ LIVEGATE_CLIENT_TOKENS: 'abc' }, /LIVEGATE_CLIENT_TOKENS entry 1: the secret must be at least 16 characters/],
+    [{ LIVEGATE_CLIENT_TOKENS: 'a:0123456789abcdef,a:0123456789abcdeX' }, /client name a is used twice/],
+    [{ LIVEGATE_CLIENT_TOKENS: 'a:0123456789abcdef,b:0123456789abcdef' }, /entry 2 \(b\): the same secret is given twice/],
+    [{ LIVEGATE_CLIENT_TOKENS_FILE: '/nonexistent/livegate-tokens' }, /LIVEGATE_CLIENT_TOKENS_FILE="\/nonexistent\/livegate-tokens": cannot read it \(ENOENT\)/],
+    [{ LIVEGATE_TOKEN_SECRET: 'too-short' }, /LIVEGATE_TOKEN_SECRET: must be at least 32 characters/],
+  ]
+  for (const [env, message] of cases) {
+    try {
+      loadConfig(env)
+      t.fail(`${JSON.stringify(env)} should throw`)
+    } catch (err) {
+      t.match(err, { code: 'LG_ERR_CONFIG_INVALID', message }, JSON.stringify(env))
+      t.notMatch((err as Error).message, /short-secret|0123456789abcde|too-short/, 'no secret in the message')
+    }
+  }
 })
 
 const BAD: Array<[Record<string, string>, RegExp]> = [

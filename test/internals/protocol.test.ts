@@ -1,6 +1,7 @@
 import t from 'tap'
 import { camelizeMessage, field, livePath, LIVE_ROUTES, parseFrame, sendableCloseCode, truncateCloseReason } from '../../src/live/protocol.js'
-import { credentialOf, createCredentialCheck, queryOf } from '../../src/live/auth.js'
+import { credentialOf, isLoopback, queryOf } from '../../src/auth/credentials.js'
+import { createClientRegistry } from '../../src/auth/client-registry.js'
 import { upstreamUrl } from '../../src/live/upstream.js'
 import { redactUrl } from '../../src/logger.js'
 
@@ -59,10 +60,15 @@ t.test('finds the client credential where each client puts it', async (t) => {
   t.equal(credentialOf(queryOf('/x'), { authorization: 'Bearer d' }), 'd')
   t.equal(credentialOf(queryOf('/x'), { authorization: 'Token auth_tokens/e' }), 'auth_tokens/e')
   t.equal(credentialOf(queryOf('/x'), {}), undefined)
-  const check = createCredentialCheck(['good'])
-  t.doesNotThrow(() => check('good'))
-  t.throws(() => check('bad'), { code: 'LG_ERR_AUTH_INVALID' })
-  t.throws(() => check(undefined), { code: 'LG_ERR_AUTH_MISSING' })
+  const lookup = createClientRegistry([{ name: 'web', secret: 'good-secret-0123456789' }, { name: 'batch', secret: 'other-secret-0123456789' }])
+  t.equal(lookup('good-secret-0123456789'), 'web')
+  t.equal(lookup('other-secret-0123456789'), 'batch')
+  t.equal(lookup('good-secret-012345678'), undefined, 'a prefix is not the secret')
+})
+
+t.test('loopback is judged on the address Fastify reports', async (t) => {
+  for (const ip of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) t.ok(isLoopback(ip), ip)
+  for (const ip of ['10.0.0.1', '::ffff:10.0.0.1', '192.168.1.127', 'fe80::1', '', undefined]) t.notOk(isLoopback(ip), String(ip))
 })
 
 t.test('redacts keys and tokens in URLs', async (t) => {
