@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ERRORS, ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
+import { ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
 
 export interface Problem {
   type: string
@@ -17,7 +17,7 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-export function problemOf (err: LivegateError, instance: string): Problem {
+function problemOf (err: LivegateError, instance: string): Problem {
   return {
     ...err.extra,
     type: `${ERRORS_DOC_URL}#${err.code.toLowerCase()}`,
@@ -45,7 +45,7 @@ function fromFastifyError (err: FastifyError): LivegateError {
   return new LivegateError('LG_ERR_HTTP_INTERNAL', 'An unexpected error occurred.')
 }
 
-export function sendProblem (reply: FastifyReply, err: LivegateError): FastifyReply {
+function sendProblem (reply: FastifyReply, err: LivegateError): FastifyReply {
   const problem = problemOf(err, reply.request.url.split('?')[0] ?? '/')
   if (err.code === 'LG_ERR_RENDER_BUSY' || err.code === 'LG_ERR_ARTIFACT_STORE_UNAVAILABLE') {
     void reply.header('retry-after', String(err.extra?.retryAfterSeconds ?? 1))
@@ -65,4 +65,3 @@ export default fp(async function problemJson (app) {
   })
 }, { name: 'livegate-problem-json', fastify: '5.x' })
 
-export { ERRORS }

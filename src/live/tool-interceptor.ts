@@ -11,6 +11,7 @@ import type { ArtifactStore } from '../artifacts/store.js'
 import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
+import { ANONYMOUS_NAME } from '../auth/identity.js'
 import { createToolContext } from '../tools/tool-context.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { effectiveBehavior } from './models.js'
@@ -229,9 +230,9 @@ export class ToolInterceptor implements Interceptor {
   }
 }
 
-/** The one place a session's client name is decided; clients are not named yet, so every one is `anonymous`. */
-function clientNameOf (_request: FastifyRequest): string {
-  return 'anonymous'
+/** A session's client name as tools see it: the identity the route authenticated (auth/identity.ts). */
+function clientNameOf (request: FastifyRequest): string {
+  return request.identity?.name ?? ANONYMOUS_NAME
 }
 
 export interface ToolInterceptorFactoryOptions {

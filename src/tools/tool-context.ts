@@ -25,7 +25,7 @@ export const ARTIFACT_TYPES: Readonly<Record<string, string>> = {
 }
 
 /** Largest artifact one storeArtifact call accepts (16 MiB); the store's own limits apply on top. */
-export const MAX_TOOL_ARTIFACT_BYTES = 16 * 1024 * 1024
+const MAX_TOOL_ARTIFACT_BYTES = 16 * 1024 * 1024
 
 export interface ToolRunInfo {
   readonly signal: AbortSignal

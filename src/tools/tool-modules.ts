@@ -16,7 +16,7 @@ import type { FunctionBehavior, JsonObject, ServerTool } from './registry.js'
 const FUNCTION_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$'
 const SCHEMA_OBJECT = Type.Record(Type.String(), Type.Unknown())
 
-export const FunctionDeclarationSchema = Type.Object({
+const FunctionDeclarationSchema = Type.Object({
   name: Type.String({ pattern: FUNCTION_NAME }),
   description: Type.String({ minLength: 1, maxLength: 8192 }),
   parameters: Type.Optional(SCHEMA_OBJECT),
