@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { startGateway } from '../helpers/gateway.js'
+import { CLIENT_TOKEN, startGateway } from '../helpers/gateway.js'
 import { connect, hasKey, isTurnComplete, textOf, type ClientFrame } from '../helpers/ws-client.js'
 import type { Script } from '../../src/simulator/script.js'
 import type { ReceivedFrame } from '../../src/simulator/types.js'
@@ -68,7 +68,7 @@ async function tempModule (t: { teardown (fn: () => Promise<void>): void }, name
 
 t.test('an operator tool module loaded from LIVEGATE_TOOL_MODULES runs on the server like the built-in tools', async (t) => {
   const file = await tempModule(t, 'lookup.mjs', TOOL_MODULE)
-  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_MODULES: file, LIVEGATE_TOOL_TIMEOUT_MS: '500' } })
+  const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_MODULES: file, LIVEGATE_TOOL_TIMEOUT_MS: '500', LIVEGATE_CLIENT_TOKENS: `lookup-app:${CLIENT_TOKEN}` } })
   const client = await connect(`${gw.wsUrl}&livegate_events=1`)
   client.send({ setup: { model: MODEL, generationConfig: { responseModalities: ['TEXT'] } } })
   await client.waitFor(hasKey('setupComplete'))
@@ -80,7 +80,7 @@ t.test('an operator tool module loaded from LIVEGATE_TOOL_MODULES runs on the se
     client.send({ clientContent: { turns: [{ role: 'user', parts: [{ text: 'tell me about Lyon' }] }], turnComplete: true } })
     await client.waitFor(isTurnComplete, WAIT_MS)
     const [response] = toolResponses(conn.received)
-    t.match(response, { name: 'lookup_city', response: { name: 'Lyon', population: 522250, client: 'anonymous', session: String, call: response?.id } })
+    t.match(response, { name: 'lookup_city', response: { name: 'Lyon', population: 522250, client: 'lookup-app', session: String, call: response?.id } })
     const csvUrl = String(response?.response.csv)
     t.match(csvUrl, new RegExp(`^${gw.httpUrl}/v1/artifacts/[A-Za-z0-9_-]{22}\\.csv$`), 'a public artifact URL')
     t.match(allText(client.frames), /"name":"Lyon"/, 'the model read the response')
