@@ -57,12 +57,24 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_IDLE_TIMEOUT_MS', kind: 'int', default: '600000', min: 1000, doc: 'A session with no frames either way for this long is closed with 1001 (10 min).' },
   { name: 'LIVEGATE_PING_INTERVAL_MS', kind: 'int', default: '25000', min: 100, doc: 'Keepalive ping to clients; a client that misses two is dropped (25 s).' },
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
+  // Limits and metrics
+  { name: 'LIVEGATE_MAX_SESSIONS', kind: 'int', default: '1000', min: 1, doc: 'Most sessions this process holds open at once; more are refused with 1013 `LG_ERR_LIMIT_SESSIONS`.' },
+  { name: 'LIVEGATE_MAX_SESSIONS_PER_CLIENT', kind: 'int', min: 1, doc: 'Most sessions one client holds open at once on this process (unset: no limit). Anonymous clients are counted per IP address.' },
+  { name: 'LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'New sessions one client may open per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'REST chart and map requests one client may make per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_DAILY_TOKENS_PER_CLIENT', kind: 'int', min: 1, doc: "Gemini tokens (from `usageMetadata`) one client may use per UTC day before new sessions are refused (unset: no budget); shared through Redis when LIVEGATE_STORE is Redis." },
+  { name: 'LIVEGATE_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', default: '1000', min: 0, doc: 'Mean event-loop delay above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (0: off).' },
+  { name: 'LIVEGATE_MAX_HEAP_USED_BYTES', kind: 'int', min: 1024, doc: 'V8 heap use above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (unset: off).' },
+  { name: 'LIVEGATE_METRICS_TOKEN', kind: 'string', secret: true, doc: 'Bearer token `GET /metrics` requires (unset: /metrics is open).' },
   // Tools
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`, and the names of LIVEGATE_TOOL_MODULES tools); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_TOOL_MODULES', kind: 'list', doc: 'Comma-separated paths of ES modules with operators\' own server tools (examples/tools/README.md). A module that does not load or match stops the start.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
+  // Outbound HTTP (maps, tiles, chart data)
+  { name: 'LIVEGATE_OUTBOUND_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Longest any outbound HTTP call (Google Static Maps, a tile, allowlisted chart data) may take, connect to last byte (10 s).' },
+  { name: 'LIVEGATE_OUTBOUND_MAX_BYTES', kind: 'int', default: String(20 * MIB), min: 1024, doc: 'Largest response body of an outbound HTTP call, enforced while it streams (20 MiB).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },
   { name: 'LIVEGATE_RENDER_THREADS', kind: 'int', default: String(Math.max(1, Math.min(4, os.availableParallelism()))), min: 1, max: 64, doc: 'Render worker threads (default: CPU count, at most 4).' },
@@ -73,7 +85,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_CHART_MAX_ROWS', kind: 'int', default: '100000', min: 1, doc: 'Most data rows a chart may hold after its transforms run.' },
   { name: 'LIVEGATE_CHART_MAX_PIXELS', kind: 'int', default: String(4096 * 4096), min: 1, doc: 'Largest width × height × scale² of a rendered image (16.7 Mpx).' },
   // Artifacts
-  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: fs under the OS temp dir).' },
+  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: a private (0700) directory `livegate/artifacts` under the user\'s state directory, or a fresh temporary one when there is no home directory).' },
+  { name: 'XDG_STATE_HOME', kind: 'string', doc: 'The user\'s state directory (XDG Base Directory spec), home of the default artifact directory (default: `~/.local/state`).' },
   { name: 'LIVEGATE_STORE_MEMORY_BYTES', kind: 'int', default: String(64 * MIB), min: 0, doc: 'In-memory LRU in front of the store (64 MiB).' },
   { name: 'LIVEGATE_STORE_MAX_BYTES', kind: 'int', default: String(1024 * MIB), min: 1024, doc: 'Total size of stored artifacts before the oldest are evicted (1 GiB).' },
   { name: 'LIVEGATE_ARTIFACT_TTL_S', kind: 'int', default: String(7 * 24 * 3600), min: 1, doc: 'Artifacts older than this are evicted (7 days).' },
@@ -120,6 +133,20 @@ export interface Config {
     readonly pingIntervalMs: number
     readonly highWaterBytes: number
   }
+  /** Per-client and per-process limits (src/live/limits.ts, REST rate limit in app.ts); undefined: no limit. */
+  readonly limits: {
+    readonly maxSessions: number
+    readonly maxSessionsPerClient: number | undefined
+    readonly sessionsPerMinute: number | undefined
+    readonly rendersPerMinute: number | undefined
+    readonly dailyTokens: number | undefined
+    /** 0: off. */
+    readonly maxEventLoopDelayMs: number
+    readonly maxHeapUsedBytes: number | undefined
+  }
+  readonly metrics: {
+    readonly token: string | undefined
+  }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
     /** LIVEGATE_TOOL_MODULES: operator tool modules, loaded at start. */
@@ -127,6 +154,10 @@ export interface Config {
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
+  }
+  readonly outbound: {
+    readonly timeoutMs: number
+    readonly maxBytes: number
   }
   readonly charts: {
     readonly urlAllowlist: readonly string[]
@@ -140,8 +171,10 @@ export interface Config {
   }
   readonly store: {
     readonly kind: 'memory' | 'fs' | 'redis'
-    /** Directory for `fs`, URL for `redis`. */
+    /** Directory for `fs` (empty: a fresh private temporary directory), URL for `redis`. */
     readonly location: string
+    /** The default directory, not one the operator named: created 0700 and tightened to 0700 if it was looser. */
+    readonly private?: boolean
     readonly memoryBytes: number
     readonly maxBytes: number
     readonly ttlSeconds: number
@@ -230,9 +263,10 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
   const str = (name: string): string | undefined => raw.get(name) as string | undefined
   const int = (name: string): number => raw.get(name) as number
+  const optionalInt = (name: string): number | undefined => raw.get(name) as number | undefined
   const list = (name: string): string[] | undefined => raw.get(name) as string[] | undefined
 
-  const store = parseStore(str('LIVEGATE_STORE'), problems)
+  const store = parseStore(str('LIVEGATE_STORE'), problems, str('XDG_STATE_HOME'))
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
   const tokens = parseClientTokens(list('LIVEGATE_CLIENT_TOKENS'), str('LIVEGATE_CLIENT_TOKENS_FILE'), problems)
@@ -276,12 +310,28 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       pingIntervalMs: int('LIVEGATE_PING_INTERVAL_MS'),
       highWaterBytes: int('LIVEGATE_HIGH_WATER_BYTES'),
     },
+    limits: {
+      maxSessions: int('LIVEGATE_MAX_SESSIONS'),
+      maxSessionsPerClient: optionalInt('LIVEGATE_MAX_SESSIONS_PER_CLIENT'),
+      sessionsPerMinute: optionalInt('LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT'),
+      rendersPerMinute: optionalInt('LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT'),
+      dailyTokens: optionalInt('LIVEGATE_DAILY_TOKENS_PER_CLIENT'),
+      maxEventLoopDelayMs: int('LIVEGATE_MAX_EVENT_LOOP_DELAY_MS'),
+      maxHeapUsedBytes: optionalInt('LIVEGATE_MAX_HEAP_USED_BYTES'),
+    },
+    metrics: {
+      token: str('LIVEGATE_METRICS_TOKEN'),
+    },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
       modules: list('LIVEGATE_TOOL_MODULES') ?? [],
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),
+    },
+    outbound: {
+      timeoutMs: int('LIVEGATE_OUTBOUND_TIMEOUT_MS'),
+      maxBytes: int('LIVEGATE_OUTBOUND_MAX_BYTES'),
     },
     charts: {
       urlAllowlist: list('LIVEGATE_CHART_URL_ALLOWLIST') ?? [],
@@ -354,8 +404,21 @@ function parseClientTokens (fromEnv: string[] | undefined, file: string | undefi
   return tokens
 }
 
-function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
-  if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
+/**
+ * `$XDG_STATE_HOME/livegate/artifacts`, else `~/.local/state/livegate/artifacts`; '' when there is no usable home
+ * (the store then makes a fresh private temporary directory). Never a fixed path in the shared temp directory, where
+ * another user could create it first.
+ */
+export function defaultArtifactDir (stateHome: string | undefined): string {
+  if (stateHome !== undefined && path.isAbsolute(stateHome)) return path.join(stateHome, 'livegate', 'artifacts')
+  let home = ''
+  try { home = os.homedir() } catch { home = '' }
+  if (home === '' || home === '/' || !path.isAbsolute(home)) return ''
+  return path.join(home, '.local', 'state', 'livegate', 'artifacts')
+}
+
+function parseStore (value: string | undefined, problems: string[], stateHome: string | undefined): { kind: 'memory' | 'fs' | 'redis', location: string, private?: boolean } {
+  if (value === undefined) return { kind: 'fs', location: defaultArtifactDir(stateHome), private: true }
   if (value === 'memory') return { kind: 'memory', location: '' }
   if (value.startsWith('fs:') && value.length > 3) return { kind: 'fs', location: path.resolve(value.slice(3)) }
   if (value.startsWith('redis://') || value.startsWith('rediss://')) return { kind: 'redis', location: value }
@@ -366,7 +429,7 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
   const secrets = [
-    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.upstream.apiKey, config.maps.apiKey, config.metrics.token, ...(config.clients.tokens ?? []).map((t) => t.secret),
     config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
   ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')

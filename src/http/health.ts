@@ -6,6 +6,9 @@
  * A shared artifact store (Redis) that cannot be reached is reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
  * must not take every replica out of the load balancer at once. Tool runs meanwhile answer the model with
  * LG_ERR_ARTIFACT_STORE_UNAVAILABLE.
+ *
+ * Anonymous callers learn only `ok` / `unavailable` per dependency: the store's address and its last error go to the
+ * log (and to /metrics behind its token), never into this body.
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
@@ -33,7 +36,7 @@ export default async function health (app: FastifyInstance): Promise<void> {
     return {
       status: 'ready',
       sessions: app.livegate.sessions.size,
-      store: store.ok ? { status: 'ok' } : { status: 'unavailable', reason: store.reason },
+      store: { status: store.ok ? 'ok' : 'unavailable' },
     }
   })
 }

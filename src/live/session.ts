@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, field, formatProtoDuration, parseFrame,
   parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject,
@@ -19,6 +20,7 @@ import {
   type ResumptionOptions,
 } from './resumption.js'
 import type { Dial } from './upstream.js'
+import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
@@ -36,6 +38,10 @@ export interface SessionOptions {
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
   readonly resumption: ResumptionOptions
+  /** A turn's validated `usageMetadata` (limits, metrics). */
+  readonly onUsage?: (usage: TurnUsage) => void
+  /** The upstream socket closed while the session was open (metrics). */
+  readonly onUpstreamClose?: (code: number) => void
   /**
    * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
    * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
@@ -71,6 +77,8 @@ export class LiveSession implements SessionIO {
   clientBytes = 0
   upstreamFrames = 0
   upstreamBytes = 0
+  /** Tokens Gemini reported for this session's turns. */
+  readonly usage = new UsageTotals()
   /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so the hot path never reads the clock. */
   sawFrame = false
   lastActivityMs: number
@@ -340,7 +348,7 @@ export class LiveSession implements SessionIO {
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
-      this.log = this.log.child({ model })
+      this.log = this.log.child({ model: truncateForLog(model) })
       const id = model.replace(/^models\//, '')
       if (this.#options.models !== undefined && !this.#options.models.includes(id)) {
         this.fail(new LivegateError('LG_ERR_RELAY_MODEL_NOT_ALLOWED', `model ${id.slice(0, 60)} is not allowed here`))
@@ -390,6 +398,7 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
+    if (mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
     if (this.#awaitingResume && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
       resumption.frameSeen()
@@ -519,6 +528,13 @@ export class LiveSession implements SessionIO {
     this.#flush()
   }
 
+  #readUsage (data: Buffer): void {
+    const usage = readUsage(data)
+    if (usage === undefined) return
+    this.usage.add(usage)
+    this.#options.onUsage?.(usage)
+  }
+
   #toClient (data: Buffer, binary: boolean): void {
     const client = this.#client
     if (client.readyState !== client.OPEN) return
@@ -563,11 +579,13 @@ export class LiveSession implements SessionIO {
       upstreamFrames: this.upstreamFrames,
       upstreamBytes: this.upstreamBytes,
       upstreamConnections: this.upstreamConnections,
+      usage: this.usage,
     }, 'session ended')
   }
 
   #upstreamClosed (code: number, reasonBytes: Buffer): void {
     if (this.#closed) return
+    this.#options.onUpstreamClose?.(code)
     const resumption = this.#resumption
     if (!this.#awaitingResume && !this.#clientWarned && isResumableClose(code) && resumption.enabled &&
         resumption.handle !== undefined) {
