@@ -73,8 +73,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_MAX_HEAP_USED_BYTES', kind: 'int', min: 1024, doc: 'V8 heap use above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (unset: off).' },
   { name: 'LIVEGATE_METRICS_TOKEN', kind: 'string', secret: true, doc: 'Bearer token `GET /metrics` requires (unset: /metrics is open).' },
   // Tools
-  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`, and the names of LIVEGATE_TOOL_MODULES tools); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_SERVER_TOOLS_OVERRIDE', kind: 'list', doc: 'Server tools the server runs even when a client declares a function of the same name (its declaration is replaced). Default: none, a function the client declares is the client\'s.' },
+  { name: 'LIVEGATE_TOOL_MODULES', kind: 'list', doc: 'Comma-separated paths of ES modules with operators\' own server tools (examples/tools/README.md). A module that does not load or match stops the start.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
@@ -166,6 +167,8 @@ export interface Config {
   readonly tools: {
     readonly enabled: readonly string[] | undefined
     readonly override: readonly string[]
+    /** LIVEGATE_TOOL_MODULES: operator tool modules, loaded at start. */
+    readonly modules: readonly string[]
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
@@ -276,7 +279,15 @@ function deepFreeze<T> (value: T): T {
  * Turn an environment into a validated Config.
  * @example loadConfig({ LIVEGATE_PORT: '0' }).port === 0
  */
-export function loadConfig (env: Readonly<Record<string, string | undefined>> = process.env): Config {
+/** Command-line values (`livegate --port`) that win over the process environment in loadConfig's default. */
+let envOverrides: Readonly<Record<string, string>> = {}
+
+/** Set by the bin before main runs; unset values are ignored. */
+export function setEnvOverrides (overrides: Readonly<Record<string, string | undefined>>): void {
+  envOverrides = Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+export function loadConfig (env: Readonly<Record<string, string | undefined>> = { ...process.env, ...envOverrides }): Config {
   const problems: string[] = []
   const raw: Raw = new Map()
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
@@ -350,6 +361,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
       override: list('LIVEGATE_SERVER_TOOLS_OVERRIDE') ?? [],
+      modules: list('LIVEGATE_TOOL_MODULES') ?? [],
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),

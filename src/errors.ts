@@ -17,6 +17,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   // CONFIG
   LG_ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', fix: 'Fix the environment variables listed in the message; see docs/config.md.' },
+  LG_ERR_CONFIG_TOOL_MODULE: { status: 500, title: 'Tool module not usable', fix: 'Fix the module named in the message: it must load and default-export { declaration, run } or an array of them (examples/tools/README.md).' },
 
   // AUTH
   LG_ERR_AUTH_MISSING: { status: 401, ws: 1008, title: 'Client credential missing', fix: 'Send a livegate client token as `?key=`, `?access_token=`, `x-goog-api-key` or `Authorization: Bearer`.' },
@@ -65,6 +66,7 @@ export const ERRORS = {
   LG_ERR_TOOL_INVALID_ARGS: { status: 422, title: 'Invalid tool arguments', fix: 'Correct the arguments named in the message and call the tool again.' },
   LG_ERR_TOOL_TIMEOUT: { status: 504, title: 'Tool took too long', fix: 'Simplify the request (less data, smaller image) and call again.' },
   LG_ERR_TOOL_FAILED: { status: 500, title: 'Tool failed', fix: 'An unexpected failure; the server log has the details under the session id.' },
+  LG_ERR_TOOL_ERROR: { status: 422, title: 'Tool reported an error', fix: 'The message is the tool\'s own: correct the arguments it names, or tell the user what it says.' },
   LG_ERR_TOOL_UNKNOWN: { status: 404, ws: 1008, title: 'Unknown server tool', fix: 'Use one of the tools listed in LIVEGATE_SERVER_TOOLS.' },
 
   // RENDER (charts)

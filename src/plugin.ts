@@ -34,14 +34,17 @@ import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createAdcTokenSource, type AccessTokenSource } from './live/vertex.js'
 import { createToolRegistry } from './tools/registry.js'
-import { renderAltairTool } from './tools/render-altair.js'
-import { drawMapTool } from './tools/draw-map.js'
+import { RENDER_ALTAIR_DECLARATION, renderAltairTool } from './tools/render-altair.js'
+import { DRAW_MAP_DECLARATION, drawMapTool } from './tools/draw-map.js'
+import { loadToolModules } from './tools/tool-modules.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
+
+const BUILT_IN_TOOL_NAMES = [RENDER_ALTAIR_DECLARATION.name, DRAW_MAP_DECLARATION.name]
 
 export interface LivegateOptions {
   /** A complete configuration (from `loadConfig`); when given, the environment is not read. */
@@ -66,7 +69,9 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   const bodyLimit = config.charts.maxSpecBytes + 64 * 1024
   app.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
   const mount = app.prefix
-  // First, so a gateway without Vertex credentials fails before it starts anything it would have to stop.
+  // Operator tools first: a module that does not load stops the start before any worker or socket exists.
+  const operatorTools = await loadToolModules(config.tools.modules, BUILT_IN_TOOL_NAMES, config.tools.behavior)
+  // Then Vertex credentials, for the same reason: a gateway that cannot authenticate upstream fails before it starts.
   const vertex = await vertexUpstream(app, config)
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
@@ -113,10 +118,11 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   await app.register(upgradeGuard)
   await app.register(health)
   await app.register(metricsRoute)
-  const registry = createToolRegistry([
+  const builtIn = [
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
-  ], config.tools.enabled)
+  ]
+  const registry = createToolRegistry([...builtIn, ...operatorTools], config.tools.enabled)
   await app.register(liveRoutes, {
     ...(vertex === undefined ? {} : { vertex }),
     createInterceptor: createToolInterceptorFactory({

@@ -11,6 +11,8 @@ import type { ArtifactStore } from '../artifacts/store.js'
 import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
+import { ANONYMOUS_NAME } from '../auth/identity.js'
+import { createToolContext } from '../tools/tool-context.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import { SERVER_FUNCTION_CALL, TOOL_CALL_CANCELLATION, TOOL_RESPONSE, conforms, shapeProblem } from './frame-schemas.js'
 import { effectiveBehavior } from './models.js'
@@ -29,6 +31,8 @@ export interface ToolInterceptorOptions {
   readonly tools: ReadonlyMap<string, ServerTool>
   readonly artifacts: ArtifactStore
   readonly publicBaseUrl: string
+  /** The session's client, as tools see it (ToolContext.clientName). */
+  readonly clientName: string
   /** Send `{"livegate": {"toolRun": …}}` frames to the client (`?livegate_events=1`). */
   readonly events: boolean
   readonly scheduling: ToolScheduling
@@ -319,15 +323,20 @@ export class ToolInterceptor implements Interceptor {
       this.#finish(call, started, 'error', [], response.error as JsonObject)
       return
     }
-    tool.run(args as ToolJson, {
+    const { ctx, artifacts } = createToolContext({
       signal: run.controller.signal,
-      log: session.log,
-      artifacts: this.#options.artifacts,
+      log: session.log.child({ tool: call.name, callId: call.key }),
+      sessionId: session.id,
+      callId: call.key,
+      clientName: this.#options.clientName,
       publicBaseUrl: this.#options.publicBaseUrl,
-    }).then((result) => {
+      artifacts: this.#options.artifacts,
+    })
+    // Promise.resolve().then: a tool whose run throws synchronously (or returns a plain object) is handled alike.
+    Promise.resolve().then(() => tool.run(args as ToolJson, ctx)).then((response) => {
       if (run.cancelled) return this.#finish(call, started, 'cancelled', [], undefined)
-      this.#respond(call, result.response as JsonObject)
-      this.#finish(call, started, 'ok', result.artifacts, undefined)
+      this.#respond(call, response as JsonObject)
+      this.#finish(call, started, 'ok', artifacts, undefined)
     }, (err: unknown) => {
       if (run.cancelled) return this.#finish(call, started, 'cancelled', [], undefined)
       const reason: unknown = run.controller.signal.aborted ? run.controller.signal.reason : err
@@ -376,6 +385,11 @@ export class ToolInterceptor implements Interceptor {
   }
 }
 
+/** A session's client name as tools see it: the identity the route authenticated (auth/identity.ts). */
+function clientNameOf (request: FastifyRequest): string {
+  return request.identity?.name ?? ANONYMOUS_NAME
+}
+
 export interface ToolInterceptorFactoryOptions {
   readonly registry: ToolRegistry
   readonly artifacts: ArtifactStore
@@ -411,6 +425,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       tools,
       artifacts: options.artifacts,
       publicBaseUrl: options.publicBaseUrl(request),
+      clientName: clientNameOf(request),
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,

@@ -43,7 +43,10 @@ export async function startGateway (t: Teardown, options: GatewayOptions = {}): 
     LIVEGATE_RENDER_TIMEOUT_MS: '30000',
     ...options.env,
   })
-  const app = await buildApp(config, { logStream: logs.stream })
+  const app = await buildApp(config, { logStream: logs.stream }).catch(async (err: unknown) => {
+    await sim.close()
+    throw err
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0

@@ -153,13 +153,14 @@ t.test('a Vertex function call without an id is run and answered by name, with n
   let answered: () => void = () => {}
   const answer = new Promise<void>((resolve) => { answered = resolve })
   const interceptor = new ToolInterceptor({
-    tools: new Map([['render_altair', { declaration: { name: 'render_altair', description: 'd' }, run: async () => ({ response: { result: 'ok' }, artifacts: [] }) }]]),
+    tools: new Map([['render_altair', { declaration: { name: 'render_altair', description: 'd' }, run: async () => ({ result: 'ok' }) }]]),
     artifacts: {} as ArtifactStore,
     publicBaseUrl: 'http://gw',
     events: false,
     scheduling: 'WHEN_IDLE',
     timeoutMs: 5000,
     idlessCalls: true,
+    clientName: 'anonymous',
   })
   const log = { info () {}, warn () {}, error () {}, debug () {} }
   interceptor.attach({ id: 's', log, sendClient () {}, sendUpstream (m: Record<string, unknown>) { sent.push(m); answered() } } as unknown as SessionIO)

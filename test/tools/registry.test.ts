@@ -6,7 +6,7 @@ import type { SessionIO } from '../../src/live/session.js'
 
 const tool = (name: string): ServerTool => ({
   declaration: { name, description: `${name} on the server`, parameters: { type: 'OBJECT', properties: {} } },
-  run: async () => ({ response: { result: 'ok' }, artifacts: [] }),
+  run: async () => ({ result: 'ok' }),
 })
 const AVAILABLE = [tool('render_altair'), tool('draw_map')]
 
@@ -31,6 +31,7 @@ function interceptorWith (names: string[], override: string[] = []): { intercept
     tools: new Map(names.map((n) => [n, tool(n)])),
     artifacts: {} as ArtifactStore,
     publicBaseUrl: 'http://gw',
+    clientName: 'anonymous',
     events: false,
     scheduling: 'WHEN_IDLE',
     timeoutMs: 1000,
