@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events'
 import t from 'tap'
+import { pino } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { VERTEX_LIVE_PATH, vertexModelName } from '../../src/live/vertex.js'
@@ -162,7 +163,7 @@ t.test('a Vertex function call without an id is run and answered by name, with n
     idlessCalls: true,
     clientName: 'anonymous',
   })
-  const log = { info () {}, warn () {}, error () {}, debug () {} }
+  const log = pino({ level: 'silent' })
   interceptor.attach({ id: 's', log, sendClient () {}, sendUpstream (m: Record<string, unknown>) { sent.push(m); answered() } } as unknown as SessionIO)
   t.equal(interceptor.onUpstreamMessage({ toolCall: { functionCalls: [{ name: 'render_altair', args: {} }] } }), false, 'taken out of the client\'s stream')
   await answer
