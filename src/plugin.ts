@@ -43,6 +43,7 @@ import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
+import { typeboxValidator } from './http/route-schema.js'
 
 const BUILT_IN_TOOL_NAMES = [RENDER_ALTAIR_DECLARATION.name, DRAW_MAP_DECLARATION.name]
 
@@ -139,6 +140,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   // Under event-loop or heap pressure the REST routes answer 503 (the server's state, not the client's doing, so not
   // 429) and new sessions get 1013; health, metrics and open sessions are untouched.
   await app.register(async function restApi (rest) {
+    rest.setValidatorCompiler(typeboxValidator())
     await rest.register(underPressure, {
       maxEventLoopDelay: config.limits.maxEventLoopDelayMs,
       maxHeapUsedBytes: config.limits.maxHeapUsedBytes ?? 0,

@@ -28,11 +28,26 @@ const AuthTokenRequest = Type.Object({
 }, { additionalProperties: false })
 type AuthTokenRequest = Static<typeof AuthTokenRequest>
 const checkRequest = TypeCompiler.Compile(AuthTokenRequest)
+/** openapi.yaml AuthToken: Fastify serialises the answer with it. */
+const AuthToken = Type.Object({ name: Type.String(), expireTime: Type.String(), newSessionExpireTime: Type.String(), uses: Type.Integer() })
+type AuthToken = Static<typeof AuthToken>
+/** The body is checked by parseRequest (Google-style messages, LG_ERR_AUTH_TOKEN_REQUEST) as Fastify validates it. */
+const MINT = {
+  schema: { body: AuthTokenRequest, response: { 200: AuthToken } },
+  validatorCompiler: () => function validateAuthTokenRequest (body: unknown) {
+    try {
+      return { value: parseRequest(body) }
+    } catch (err) {
+      return { error: err as LivegateError }
+    }
+  },
+}
 
 function bad (detail: string): LivegateError {
   return new LivegateError('LG_ERR_AUTH_TOKEN_REQUEST', detail)
 }
 
+/** An absent body (Fastify validates it as null) is an empty request. */
 function parseRequest (body: unknown): AuthTokenRequest {
   const value = body ?? {}
   if (checkRequest.Check(value)) return value
@@ -58,9 +73,8 @@ export default async function authTokensRoutes (app: FastifyInstance): Promise<v
   const { auth, config } = app.livegate
   const models = config.upstream.models
 
-  async function createAuthToken (body: unknown, client: string, log: FastifyBaseLogger): Promise<Record<string, unknown>> {
+  async function createAuthToken (request: AuthTokenRequest, client: string, log: FastifyBaseLogger): Promise<AuthToken> {
     if (auth.mintRefusal !== undefined) throw auth.mintRefusal
-    const request = parseRequest(body)
     const now = Date.now()
     const expireTimeMs = timeOf(request.expireTime, 'expireTime', now, DEFAULT_EXPIRE_MS)
     const newSessionExpireTimeMs = timeOf(request.newSessionExpireTime, 'newSessionExpireTime', now, DEFAULT_NEW_SESSION_EXPIRE_MS)
@@ -83,10 +97,10 @@ export default async function authTokensRoutes (app: FastifyInstance): Promise<v
   }
 
   for (const version of ['v1alpha', 'v1beta', 'v1']) {
-    app.post(`/${version}/auth_tokens`, async function mintAuthToken (request) {
+    app.post<{ Body: AuthTokenRequest | null }>(`/${version}/auth_tokens`, MINT, async function mintAuthToken (request) {
       const identity = request.identity
       if (identity === null) throw new LivegateError('LG_ERR_AUTH_MISSING', 'no client token')
-      return await createAuthToken(request.body, identity.name, request.log)
+      return await createAuthToken(request.body ?? {}, identity.name, request.log)
     })
   }
 }

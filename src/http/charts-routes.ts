@@ -4,11 +4,28 @@
  * accepts image/png or image/svg+xml) and `GET /v1/charts/{format}/{encoded}` (Kroki-style: the spec deflated and
  * base64url-encoded in the path, so a chart is a plain URL for `<img src>` and curl).
  */
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ChartInput, ChartResult, ImageFormat } from '../charts/chart-service.js'
 import { decodeSpecFromUrl } from '../charts/url-encoding.js'
 import { LivegateError } from '../errors.js'
 import { disconnectSignal, sendArtifact } from './http-cache.js'
+
+/** openapi.yaml ChartCreated; the body of POST is any spec (object or JSON text), so it has no schema here. */
+const CHART_CREATED = Type.Object({
+  id: Type.String(),
+  urls: Type.Object({ png: Type.String(), svg: Type.String() }),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  warnings: Type.Array(Type.String()),
+  cached: Type.Boolean(),
+})
+const CREATE = { response: { 201: CHART_CREATED } }
+/** Strings, as the router and query parser deliver them; their grammar (and LG_ERR_RENDER_BAD_OPTION) is the handler's. */
+const FROM_URL = {
+  params: Type.Object({ format: Type.String(), '*': Type.String() }),
+  querystring: Type.Object({ theme: Type.Optional(Type.String()), scale: Type.Optional(Type.String()) }),
+}
 
 const WRAPPER_KEYS = new Set(['spec', 'theme', 'format', 'scale'])
 
@@ -48,7 +65,7 @@ export default async function chartsRoutes (app: FastifyInstance): Promise<void>
     return sendArtifact(request, reply, artifact)
   }
 
-  app.post('/charts', async function createChart (request, reply) {
+  app.post('/charts', { schema: CREATE }, async function createChart (request, reply) {
     const input = chartInput(request.body)
     const image = acceptedImage(request.headers.accept)
     const format = image ?? input.format ?? 'png'
@@ -63,7 +80,7 @@ export default async function chartsRoutes (app: FastifyInstance): Promise<void>
 
   // A wildcard, not `:encoded`: router params are capped at 100 characters and an encoded spec is usually longer.
   app.get<{ Params: { format: string, '*': string }, Querystring: { theme?: string, scale?: string } }>(
-    '/charts/:format/*', async function chartFromUrl (request, reply) {
+    '/charts/:format/*', { schema: FROM_URL }, async function chartFromUrl (request, reply) {
       const { format, '*': encoded } = request.params
       if (format !== 'png' && format !== 'svg') {
         throw new LivegateError('LG_ERR_RENDER_BAD_OPTION', `format must be png or svg, got ${JSON.stringify(format.slice(0, 40))}`)
