@@ -123,6 +123,8 @@ test('GET /v1/charts/{format}/{encoded} renders a Kroki-style URL', async (t) =>
     ['/v1/charts/png/aGVsbG8', 400, 'LG_ERR_HTTP_BAD_REQUEST'],
     [`/v1/charts/png/${deflateSync(Buffer.alloc(3 << 20, 32)).toString('base64url')}`, 413, 'LG_ERR_RENDER_SPEC_TOO_LARGE'],
     [`/v1/charts/png/${encoded}?scale=big`, 400, 'LG_ERR_RENDER_BAD_OPTION'],
+    // The route's querystring schema: one scale, not a list of them.
+    [`/v1/charts/png/${encoded}?scale=1&scale=2`, 400, 'LG_ERR_HTTP_BAD_REQUEST'],
     [`/v1/charts/png/${encoded}?theme=solarized`, 422, 'LG_ERR_RENDER_UNKNOWN_THEME'],
   ]
   for (const [path, status, code] of cases) {
