@@ -218,14 +218,14 @@ export interface ClientToken {
   readonly secret: string
 }
 
-export const MIN_CLIENT_SECRET_CHARS = 16
-export const MIN_TOKEN_SECRET_CHARS = 32
+const MIN_CLIENT_SECRET_CHARS = 16
+const MIN_TOKEN_SECRET_CHARS = 32
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
-export const DEFAULT_UPSTREAM_URL = 'https://generativelanguage.googleapis.com'
+const DEFAULT_UPSTREAM_URL = 'https://generativelanguage.googleapis.com'
 
 /** Vertex AI's regional host (`aiplatform.googleapis.com` for `global`), as js-genai builds it. */
-export function vertexBaseUrl (location: string): string {
+function vertexBaseUrl (location: string): string {
   return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`
 }
 

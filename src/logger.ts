@@ -15,7 +15,7 @@ export function redactUrl (url: string): string {
 }
 
 /** Longest client-controlled string a log line carries (model ids, origins, URLs, paths). */
-export const LOG_STRING_MAX_CHARS = 200
+const LOG_STRING_MAX_CHARS = 200
 
 /**
  * Clips a string a client chose before it reaches a log line, noting how long it was, so a hostile value (a 100 KB

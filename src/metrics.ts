@@ -47,7 +47,7 @@ const MAX_CLIENT_LABELS = 1000
 const TOOL_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /** RFC 6455 codes by name, livegate/Gemini 4xxx as one bucket, anything else as `other`. */
-export function closeCodeLabel (code: number): string {
+function closeCodeLabel (code: number): string {
   if (code >= 1000 && code <= 1015) return String(code)
   if (code >= 4000 && code <= 4999) return '4xxx'
   if (code >= 3000 && code <= 3999) return '3xxx'

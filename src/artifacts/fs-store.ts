@@ -23,7 +23,7 @@ export interface FsStoreOptions {
  * Refuses a directory another user could write into or owns: they could plant or swap the artifacts livegate
  * serves. Our own default directory is also made private (0700), since artifacts may show what users asked for.
  */
-export async function assertSafeDir (dir: string, ownDefault: boolean): Promise<void> {
+async function assertSafeDir (dir: string, ownDefault: boolean): Promise<void> {
   const link = await fs.lstat(dir)
   if (link.isSymbolicLink() && ownDefault) throw new Error(`${dir} is a symbolic link; the default artifact directory must be a real directory`)
   const st = link.isSymbolicLink() ? await fs.stat(dir) : link

@@ -44,7 +44,7 @@ export interface Authenticator {
   close (): Promise<void>
 }
 
-export function authModeOf (config: Config): AuthMode {
+function authModeOf (config: Config): AuthMode {
   if (config.clients.tokens !== undefined) return 'tokens'
   // Vertex AI spends the project's credentials as a key would: it is not an open upstream.
   if (config.upstream.apiKey === undefined && config.upstream.vertex === undefined) return 'open'

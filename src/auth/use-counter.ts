@@ -36,7 +36,7 @@ export function createMemoryUseCounter (now: () => number = Date.now): UseCounte
   }
 }
 
-export const USE_KEY_PREFIX = 'livegate:token-uses:'
+const USE_KEY_PREFIX = 'livegate:token-uses:'
 const COMMAND_TIMEOUT_MS = 3000
 
 export async function createRedisUseCounter (url: string, keyPrefix = USE_KEY_PREFIX): Promise<UseCounter> {

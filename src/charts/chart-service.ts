@@ -53,11 +53,11 @@ export interface ChartService {
 /** What is stored as `<id>.spec.json`: everything needed to render either format again. */
 interface ChartRecipe { kind: SpecKind, theme: string, scale: number, specJson: string, warnings: string[] }
 
-export const MIN_SCALE = 0.1
-export const MAX_SCALE = 4
+const MIN_SCALE = 0.1
+const MAX_SCALE = 4
 /** 128 bits of sha256 in base64url: collision-safe for a cache, short enough for a URL. */
 const ID_CHARS = 22
-export const CHART_ID = /^[A-Za-z0-9_-]{22}$/
+const CHART_ID = /^[A-Za-z0-9_-]{22}$/
 
 const MIME: Record<ImageFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
 
@@ -70,7 +70,7 @@ export interface ChartServiceOptions {
   outbound?: OutboundLimits
 }
 
-export function artifactPaths (id: string): { png: string, svg: string } {
+function artifactPaths (id: string): { png: string, svg: string } {
   return { png: `/v1/artifacts/${id}.png`, svg: `/v1/artifacts/${id}.svg` }
 }
 

@@ -44,7 +44,7 @@ export interface RenderPool {
  * The worker file next to this module: `render-worker.js` when compiled to dist/; under tsx (dev, tests) a small .mjs
  * bootstrap that registers tsx inside the worker, because Node 20 does not apply `--import tsx` to worker threads.
  */
-export function workerFile (): string {
+function workerFile (): string {
   const here = fileURLToPath(import.meta.url)
   const ext = path.extname(here)
   return path.join(path.dirname(here), ext === '.ts' ? 'render-worker-tsx.mjs' : `render-worker${ext}`)

@@ -19,7 +19,7 @@ export const MAX_SIDE_PX = 16_384
  * The sum of all declared widths (or heights) a spec may hold: a 16 × 16 grid of concat charts stays far below
  * it, while thousands of wide concat children (each under the side limit) cannot add up to millions of ticks.
  */
-export const MAX_SIZE_SUM_PX = 16 * MAX_SIDE_PX
+const MAX_SIZE_SUM_PX = 16 * MAX_SIDE_PX
 
 const SIZE_NAME = /(width|height)$/i
 
@@ -66,7 +66,7 @@ export function checkViewSize (view: vega.View, limits: SizeLimits): SizeRefusal
  * A constant arithmetic expression (`"1e9"`, `"400 * 300"`) folded to its number; anything that reads a signal,
  * data or a function is left to layer 3 (undefined).
  */
-export function constantValue (expr: string): number | undefined {
+function constantValue (expr: string): number | undefined {
   let ast: unknown
   try { ast = vega.parseExpression(expr) } catch { return undefined }
   return fold(ast)

@@ -25,7 +25,7 @@ const VEGA_THEMES: Readonly<Record<string, Config>> = Object.fromEntries(
 /** Every accepted theme name, Altair's first. */
 export const THEME_NAMES: readonly string[] = Object.freeze([...Object.keys(ALTAIR_THEMES), ...Object.keys(VEGA_THEMES).sort()])
 
-export const DEFAULT_THEME = 'default'
+const DEFAULT_THEME = 'default'
 
 /** Throws LG_ERR_RENDER_UNKNOWN_THEME (listing the valid names) unless `name` is a theme. */
 export function assertTheme (name: string): void {

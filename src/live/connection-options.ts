@@ -8,7 +8,7 @@
 import { LivegateError } from '../errors.js'
 
 /** Options a client may set per connection; anything else in a path prefix is refused (a typo must not pass silently). */
-export const CONNECTION_OPTIONS = ['server_tools', 'livegate_events'] as const
+const CONNECTION_OPTIONS = ['server_tools', 'livegate_events'] as const
 
 /** Longest path prefix read (a comma list of tool names fits many times over). */
 const MAX_PREFIX_BYTES = 512
@@ -18,7 +18,7 @@ const MAX_PREFIX_BYTES = 512
  * name that is not a connection option; credentials are refused by name so a key never sits in a path.
  * @example parsePathOptions('livegate_events=1').get('livegate_events') === '1'
  */
-export function parsePathOptions (segment: string): URLSearchParams {
+function parsePathOptions (segment: string): URLSearchParams {
   if (Buffer.byteLength(segment) > MAX_PREFIX_BYTES) {
     throw new LivegateError('LG_ERR_RELAY_BAD_OPTION', `the /o/ options prefix is longer than ${MAX_PREFIX_BYTES} bytes`)
   }

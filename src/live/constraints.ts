@@ -46,7 +46,7 @@ function deletePath (obj: JsonObject, path: readonly string[]): void {
 }
 
 /** The handle of a resuming setup, or undefined for a new session. */
-export function resumptionHandleOf (setup: JsonObject): string | undefined {
+function resumptionHandleOf (setup: JsonObject): string | undefined {
   const handle = field(field(setup, 'sessionResumption'), 'handle')
   return typeof handle === 'string' && handle !== '' ? handle : undefined
 }

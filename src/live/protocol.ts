@@ -5,9 +5,9 @@
  */
 import type { RawData } from 'ws'
 
-export const API_VERSIONS = ['v1alpha', 'v1beta', 'v1'] as const
+const API_VERSIONS = ['v1alpha', 'v1beta', 'v1'] as const
 export type ApiVersion = typeof API_VERSIONS[number]
-export const LIVE_METHODS = ['BidiGenerateContent', 'BidiGenerateContentConstrained'] as const
+const LIVE_METHODS = ['BidiGenerateContent', 'BidiGenerateContentConstrained'] as const
 export type LiveMethod = typeof LIVE_METHODS[number]
 
 /** `/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent` */
@@ -21,10 +21,10 @@ export const LIVE_ROUTES: ReadonlyArray<{ path: string, version: ApiVersion, met
   { path: '/v1/live', version: 'v1beta', method: 'BidiGenerateContent' },
 ]
 
-export const CLIENT_MESSAGE_KINDS = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'] as const
+const CLIENT_MESSAGE_KINDS = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'] as const
 export type ClientMessageKind = typeof CLIENT_MESSAGE_KINDS[number]
 
-export const SERVER_MESSAGE_KINDS = [
+const SERVER_MESSAGE_KINDS = [
   'setupComplete', 'serverContent', 'toolCall', 'toolCallCancellation', 'usageMetadata', 'goAway',
   'sessionResumptionUpdate', 'voiceActivityDetectionSignal', 'voiceActivity',
 ] as const
@@ -78,13 +78,13 @@ export function frameBytes (data: RawData): Buffer {
  */
 export const MAX_JSON_DEPTH = 100
 /** Larger frames are not parsed (ws `maxPayload`, LIVEGATE_MAX_FRAME_BYTES, normally stops them first). */
-export const MAX_PARSE_BYTES = 64 * 1024 * 1024
+const MAX_PARSE_BYTES = 64 * 1024 * 1024
 
 export interface ParseLimits {
   readonly maxBytes: number
   readonly maxDepth: number
 }
-export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxBytes: MAX_PARSE_BYTES, maxDepth: MAX_JSON_DEPTH })
+const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxBytes: MAX_PARSE_BYTES, maxDepth: MAX_JSON_DEPTH })
 
 export type ParseFailure = 'json' | 'not-object' | 'too-large' | 'too-deep'
 
@@ -189,11 +189,6 @@ export function truncateCloseReason (reason: string, maxBytes = MAX_CLOSE_REASON
     bytes += size
   }
   return out
-}
-
-/** Normalise `models/x` and `x` to `models/x`. */
-export function modelName (model: string): string {
-  return model.startsWith('models/') ? model : `models/${model}`
 }
 
 // Durations ------------------------------------------------------------------------------------------------------

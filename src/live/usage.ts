@@ -18,7 +18,7 @@ const USAGE_MARKER = Buffer.from('"usage')
 export const USAGE_TAIL_BYTES = 4096
 
 /** Modalities Gemini reports (`MediaModality`); anything else is counted as OTHER, so metric labels stay bounded. */
-export const MODALITIES = ['TEXT', 'AUDIO', 'IMAGE', 'VIDEO', 'DOCUMENT', 'MODALITY_UNSPECIFIED', 'OTHER'] as const
+const MODALITIES = ['TEXT', 'AUDIO', 'IMAGE', 'VIDEO', 'DOCUMENT', 'MODALITY_UNSPECIFIED', 'OTHER'] as const
 export type Modality = typeof MODALITIES[number]
 const KNOWN_MODALITIES = new Set<string>(MODALITIES)
 

@@ -9,7 +9,7 @@ import type { Rgba } from './types.js'
  * Google's named colours. The RGB values are those of Google's default pins and paths as they appear in
  * rendered maps (the names are documented, the exact shades are not).
  */
-export const NAMED_COLORS: Readonly<Record<string, readonly [number, number, number]>> = {
+const NAMED_COLORS: Readonly<Record<string, readonly [number, number, number]>> = {
   black: [0, 0, 0],
   brown: [165, 42, 42],
   green: [0, 160, 0],

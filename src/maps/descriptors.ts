@@ -14,14 +14,14 @@ export interface Where {
   readonly index: number | undefined
 }
 
-export const DEFAULT_MARKER_COLOR: Rgba = { r: 234, g: 67, b: 53, a: 255, name: 'red' }
+const DEFAULT_MARKER_COLOR: Rgba = { r: 234, g: 67, b: 53, a: 255, name: 'red' }
 /** Google's default path: blue, slightly transparent, 5 px (the weight is documented, the colour is not). */
-export const DEFAULT_PATH_COLOR: Rgba = { r: 0, g: 0, b: 255, a: 0xbf }
-export const DEFAULT_PATH_WEIGHT = 5
+const DEFAULT_PATH_COLOR: Rgba = { r: 0, g: 0, b: 255, a: 0xbf }
+const DEFAULT_PATH_WEIGHT = 5
 const MAX_PATH_WEIGHT = 64
 const ANCHORS = ['top', 'bottom', 'left', 'right', 'center', 'topleft', 'topright', 'bottomleft', 'bottomright']
 
-export function label (where: Where): string {
+function label (where: Where): string {
   return where.index === undefined ? where.param : `${where.param}[${where.index}]`
 }
 

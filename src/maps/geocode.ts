@@ -39,11 +39,11 @@ const NAME_ALIASES: Readonly<Record<string, string>> = {
   'new york': 'new york city', nyc: 'new york city', 'washington dc': 'washington, d.c.', 'washington, dc': 'washington, d.c.', 'washington d.c.': 'washington, d.c.',
 }
 
-export function normalize (s: string): string {
+function normalize (s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/\s+/g, ' ').trim()
 }
 
-export class Gazetteer {
+class Gazetteer {
   readonly #byName = new Map<string, Entry[]>()
   readonly #countryByName = new Map<string, string>()
 

@@ -7,18 +7,18 @@
 import type { LatLng } from './types.js'
 
 export const TILE_SIZE = 256
-export const MAX_ZOOM = 21
+const MAX_ZOOM = 21
 /** Google's latitude limit: sin(lat) is clamped to ±0.9999 (≈ ±85.0511°). */
 const SIN_LIMIT = 0.9999
 /**
  * Fraction of the image kept free on every side when fitting (Google's "generous margins"; its value is not
  * published). 8 % is the reference prototype's value: the 8 Australian capitals fit at z4 in 512×512.
  */
-export const FIT_MARGIN = 0.08
+const FIT_MARGIN = 0.08
 /** Height of a normal pin above its point: the top margin is at least this, so fitted pins are not cut. */
 export const PIN_RESERVE_PX = 40
 /** Zoom for an implicit fit of a single point, where there is no extent to fit (Google's choice is undocumented). */
-export const SINGLE_POINT_ZOOM = 15
+const SINGLE_POINT_ZOOM = 15
 
 export interface Point { x: number, y: number }
 

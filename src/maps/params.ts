@@ -12,12 +12,12 @@ import { FORMATS, MAPTYPES, type Location, type MapFormat, type MapRequest, type
 import { paramError, parseLocation, parseMarkers, parsePath, parseVisible, type Where } from './descriptors.js'
 
 /** Google's documented URL limit (best-practices page: 16384 characters). */
-export const MAX_QUERY_CHARS = 16384
-export const DEFAULT_SIZE = 512
-export const MAX_SIZE = 640
+const MAX_QUERY_CHARS = 16384
+const DEFAULT_SIZE = 512
+const MAX_SIZE = 640
 /** Addresses to geocode per request, and points (markers, path vertices, visible) in all. */
-export const MAX_LOCATIONS = 512
-export const MAX_POINTS = 10000
+const MAX_LOCATIONS = 512
+const MAX_POINTS = 10000
 
 /** Ignored without a note: credentials (livegate's own or Google's) and Google's legacy flags. */
 const SILENT_PARAMS = new Set(['key', 'signature', 'access_token', 'client', 'channel', 'sensor', 'livegate_events'])

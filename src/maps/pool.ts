@@ -19,7 +19,7 @@ export interface MapPoolOptions {
   readonly timeoutMs?: number
 }
 
-export const MAP_TASK_TIMEOUT_MS = 10_000
+const MAP_TASK_TIMEOUT_MS = 10_000
 
 export interface MapPool {
   geocode (queries: readonly string[], signal?: AbortSignal): Promise<Array<Place | null>>
@@ -31,7 +31,7 @@ export interface MapPool {
  * The worker beside this module: `render-worker.js` when compiled to dist/; under tsx (dev, tests) a small .mjs
  * bootstrap that registers tsx inside the worker, because Node 20 does not apply `--import tsx` to worker threads.
  */
-export function workerFile (): string {
+function workerFile (): string {
   const isTs = import.meta.url.endsWith('.ts')
   return fileURLToPath(new URL(isTs ? './render-worker-tsx.mjs' : './render-worker.js', import.meta.url))
 }

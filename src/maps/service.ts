@@ -25,7 +25,7 @@ import type { Resolved } from './scene.js'
 import type { LatLng, MapRequest } from './types.js'
 
 /** Bump when drawing changes, so cached maps are redrawn. */
-export const RENDERER_VERSION = 'maps-1'
+const RENDERER_VERSION = 'maps-1'
 
 export interface MapInput {
   /** A Static Maps query string (`center=…&zoom=…&markers=…`), as REST receives it. */

@@ -26,7 +26,7 @@ function internalRanges (): BlockList {
 }
 
 /** `[::1]` → `::1`, `::ffff:127.0.0.1` → `127.0.0.1`, lower case: one spelling per address. */
-export function normalizeAddress (address: string): string {
+function normalizeAddress (address: string): string {
   const bare = address.replace(/^\[(.*)\]$/, '$1').toLowerCase()
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare)
   return mapped?.[1] ?? bare

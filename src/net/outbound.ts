@@ -49,7 +49,7 @@ export interface Outbound {
 }
 
 /** Thrown (before any byte is sent) when a host resolves to an address the policy refuses. */
-export class AddressRefusedError extends Error {
+class AddressRefusedError extends Error {
   readonly code = 'LG_NET_ADDRESS_REFUSED'
   constructor (readonly host: string, readonly address: string) {
     super(`${host} resolves to ${address}, an internal address that is not allowlisted`)

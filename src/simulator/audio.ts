@@ -7,7 +7,7 @@
 
 export const OUTPUT_RATE = 24_000
 export const OUTPUT_MIME = 'audio/pcm;rate=24000'
-export const INPUT_RATE_DEFAULT = 16_000
+const INPUT_RATE_DEFAULT = 16_000
 
 /** `audio/pcm;rate=16000` → 16000; bare `audio/pcm` (the cookbook's Python) → 16000. */
 export function pcmRate (mimeType: unknown): number {
@@ -180,7 +180,7 @@ export function pcmDurationMs (bytes: number, rate: number): number {
 
 const WINDOW_MS = 20
 /** RMS over a 20 ms window above this (about −36 dBFS) is speech. */
-export const SPEECH_RMS = 500
+const SPEECH_RMS = 500
 
 export type VadEvent = { type: 'start' } | { type: 'end', speechMs: number }
 

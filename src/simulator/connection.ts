@@ -24,8 +24,8 @@ import { validateClientMessage } from './validate.js'
 import { echoFrame, echoSource } from './echo.js'
 
 /** Past this many recorded frames, audio frames are counted but no longer kept (a long audio session). */
-export const MAX_RECORDED_FRAMES = 10_000
-export const DEFAULT_WAIT_MS = 5_000
+const MAX_RECORDED_FRAMES = 10_000
+const DEFAULT_WAIT_MS = 5_000
 
 export interface ConnectionDeps {
   script: Script

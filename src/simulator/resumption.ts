@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { HistoryEntry } from './script.js'
 
 /** Resumption tokens are valid for 2 h (ai.google.dev session-management). */
-export const HANDLE_TTL_MS = 2 * 60 * 60 * 1000
+const HANDLE_TTL_MS = 2 * 60 * 60 * 1000
 
 export interface SessionSnapshot {
   model: string

@@ -21,11 +21,11 @@ import type { Simulator, SimulatorConnection, SimulatorLogger, SimulatorOptions 
 export const DEFAULT_CONNECTION_AGE_MS = 10 * 60 * 1000
 /** `goAway{timeLeft:"50s"}` as observed (kizuna-ai-lab/sokuji#179). */
 export const DEFAULT_GO_AWAY_NOTICE_MS = 50 * 1000
-export const DEFAULT_CHUNK_DELAY_MS = 20
+const DEFAULT_CHUNK_DELAY_MS = 20
 /** Largest client frame accepted: 16 MiB. */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024
+const MAX_FRAME_BYTES = 16 * 1024 * 1024
 /** Closed connections kept in `connections` for inspection; older ones are dropped (a long-running demo). */
-export const MAX_CLOSED_CONNECTIONS = 1_000
+const MAX_CLOSED_CONNECTIONS = 1_000
 
 const SILENT: SimulatorLogger = { info () {}, warn () {}, debug () {} }
 

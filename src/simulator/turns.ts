@@ -16,7 +16,7 @@ export interface Outlet {
 }
 
 /** About 100 ms of speech per audio frame. */
-export const AUDIO_CHUNK_SAMPLES = OUTPUT_RATE / 10
+const AUDIO_CHUNK_SAMPLES = OUTPUT_RATE / 10
 const TEXT_DELTA_CHARS = 48
 
 /** Wait between chunks; with no delay still yield, so input (a barge-in) can arrive mid-turn. */
@@ -84,13 +84,13 @@ export async function streamSpeech (text: string, outlet: Outlet, transcribe: bo
 // Usage ----------------------------------------------------------------------------------------------------------
 
 /** Gemini counts audio at 32 tokens per second; text here at about 4 characters per token. */
-export const AUDIO_TOKENS_PER_SECOND = 32
+const AUDIO_TOKENS_PER_SECOND = 32
 
-export function textTokens (chars: number): number {
+function textTokens (chars: number): number {
   return Math.ceil(chars / 4)
 }
 
-export function audioTokens (ms: number): number {
+function audioTokens (ms: number): number {
   return Math.ceil(ms / 1000 * AUDIO_TOKENS_PER_SECOND)
 }
 

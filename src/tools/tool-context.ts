@@ -11,7 +11,7 @@ import { LivegateError } from '../errors.js'
 import type { StoredArtifact, ToolArtifact, ToolContext } from './registry.js'
 
 /** Content types a tool may store, and the extension its URL gets. Nothing a browser would run as a page (no HTML). */
-export const ARTIFACT_TYPES: Readonly<Record<string, string>> = {
+const ARTIFACT_TYPES: Readonly<Record<string, string>> = {
   'image/png': 'png',
   'image/svg+xml': 'svg',
   'image/jpeg': 'jpg',

@@ -14,10 +14,10 @@ import type { MapRequest } from '../types.js'
 import { geocodeRequest, type Drawn, type MapProvider } from './provider.js'
 import { buildScene } from '../scene.js'
 
-export const GOOGLE_TIMEOUT_MS = DEFAULT_OUTBOUND_LIMITS.timeoutMs
+const GOOGLE_TIMEOUT_MS = DEFAULT_OUTBOUND_LIMITS.timeoutMs
 /** How livegate names Google in errors (never the URL: it carries the key). */
-export const GOOGLE_PROVIDER = 'Google Static Maps'
-export const GOOGLE_RETRIES = 2
+const GOOGLE_PROVIDER = 'Google Static Maps'
+const GOOGLE_RETRIES = 2
 const BACKOFF_MS = 250
 /** A Retry-After longer than this is not worth holding a tool call for; we wait this long at most. */
 const MAX_RETRY_AFTER_MS = 2000
@@ -36,7 +36,7 @@ export interface GoogleOptions {
 }
 
 /** Width and height from a PNG's IHDR chunk, or undefined when the bytes are not a PNG. */
-export function pngSize (b: Uint8Array): { width: number, height: number } | undefined {
+function pngSize (b: Uint8Array): { width: number, height: number } | undefined {
   if (b.byteLength < 24 || b[0] !== 0x89 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) return undefined
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
   return { width: v.getUint32(16), height: v.getUint32(20) }

@@ -9,11 +9,11 @@ import type { MapPool } from '../pool.js'
 import { drawLocally, type Drawn, type MapProvider } from './provider.js'
 import type { MapRequest } from '../types.js'
 
-export const OFFLINE_ATTRIBUTION = 'Natural Earth · GeoNames (CC BY) · offline'
+const OFFLINE_ATTRIBUTION = 'Natural Earth · GeoNames (CC BY) · offline'
 /** From this zoom the 1:10m coastline is schematic. */
-export const SCHEMATIC_FROM_ZOOM = 9
-export const SCHEMATIC_BANNER = 'Schematic coastline (Natural Earth 1:10m): not accurate at this zoom'
-export const SCHEMATIC_NOTE = 'schematic coastline: the offline base map (Natural Earth 1:10m) is not accurate at zoom 9 and above; markers and paths are placed exactly, the land and water around them are approximate'
+const SCHEMATIC_FROM_ZOOM = 9
+const SCHEMATIC_BANNER = 'Schematic coastline (Natural Earth 1:10m): not accurate at this zoom'
+const SCHEMATIC_NOTE = 'schematic coastline: the offline base map (Natural Earth 1:10m) is not accurate at zoom 9 and above; markers and paths are placed exactly, the land and water around them are approximate'
 
 export function createOfflineProvider (pool: MapPool): MapProvider {
   return {

@@ -15,9 +15,9 @@ import type { PlacedTile } from '../render-worker.js'
 import type { MapScene } from '../types.js'
 import { drawLocally, type MapProvider } from './provider.js'
 
-export const TILE_CONCURRENCY = 6
+const TILE_CONCURRENCY = 6
 /** How livegate names the tile server in errors (never the template: it may hold an API key). */
-export const TILES_PROVIDER = 'the tile server'
+const TILES_PROVIDER = 'the tile server'
 const MEMORY_CACHE_BYTES = 32 * 1024 * 1024
 const USER_AGENT = 'livegate-maps/0.1 (+static map renderer)'
 
@@ -49,7 +49,7 @@ export function tileUrl (template: string, t: Pick<TileRef, 'z' | 'x' | 'y'>): s
     .replaceAll('{s}', 'abc'[(t.x + t.y) % 3] as string)
 }
 
-export function assertTemplate (template: string): void {
+function assertTemplate (template: string): void {
   let url: URL | undefined
   try { url = new URL(tileUrl(template, { z: 0, x: 0, y: 0 })) } catch { url = undefined }
   if (url === undefined || !/^https?:$/.test(url.protocol) || !template.includes('{z}') || !template.includes('{x}') || !(template.includes('{y}') || template.includes('{-y}'))) {

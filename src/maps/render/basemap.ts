@@ -22,7 +22,7 @@ interface Layer { readonly land: readonly Ring[], readonly borders: readonly Rin
 
 export type Resolution = '110m' | '50m' | '10m'
 
-export function resolutionFor (zoom: number): Resolution {
+function resolutionFor (zoom: number): Resolution {
   return zoom <= 2 ? '110m' : zoom <= 5 ? '50m' : '10m'
 }
 

@@ -25,7 +25,7 @@ const GEODESIC_STEPS_PER_RADIAN = 57
  * Screen points of a path. Each vertex goes on the world copy nearest the previous one, so a path across the
  * antimeridian stays continuous instead of running the long way round.
  */
-export function screenPath (points: readonly LatLng[], geodesic: boolean, view: Viewport): Point[] {
+function screenPath (points: readonly LatLng[], geodesic: boolean, view: Viewport): Point[] {
   const dense: LatLng[] = []
   points.forEach((p, i) => {
     const prev = points[i - 1]
@@ -83,7 +83,7 @@ function darker (c: Rgba): string {
 }
 
 /** A teardrop pin whose tip is at (x, y): a round head joined to the tip by its two tangents. */
-export function drawPin (ctx: SKRSContext2D, pin: ScenePin, x: number, y: number): void {
+function drawPin (ctx: SKRSContext2D, pin: ScenePin, x: number, y: number): void {
   const { w, h } = PIN_SIZES[pin.size]
   const r = w / 2
   const cy = y - h + r
