@@ -5,7 +5,6 @@
  * or announces is collected for the run's `livegate_events` frame.
  */
 import { createHash } from 'node:crypto'
-import type { FastifyBaseLogger } from 'fastify'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { LivegateError } from '../errors.js'
 import type { StoredArtifact, ToolArtifact, ToolContext } from './registry.js'
@@ -27,13 +26,8 @@ const ARTIFACT_TYPES: Readonly<Record<string, string>> = {
 /** Largest artifact one storeArtifact call accepts (16 MiB); the store's own limits apply on top. */
 const MAX_TOOL_ARTIFACT_BYTES = 16 * 1024 * 1024
 
-export interface ToolRunInfo {
-  readonly signal: AbortSignal
-  readonly log: FastifyBaseLogger
-  readonly sessionId: string
-  readonly callId: string
-  readonly clientName: string
-  readonly publicBaseUrl: string
+/** What a run's ctx is made from: the fields a tool sees as they are, and the store behind storeArtifact. */
+export interface ToolRunInfo extends Pick<ToolContext, 'signal' | 'log' | 'sessionId' | 'callId' | 'clientName' | 'publicBaseUrl'> {
   readonly artifacts: ArtifactStore
 }
 
