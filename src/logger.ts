@@ -58,4 +58,4 @@ export function loggerOptions (config: Config): LoggerOptions {
   }
 }
 
-export type LogDestination = DestinationStream
+type LogDestination = DestinationStream

@@ -15,14 +15,14 @@ import { LIMIT_NAMES, type LimitName } from './live/limits.js'
 import type { TurnUsage } from './live/usage.js'
 
 /** What a session counts, read at scrape time. */
-export interface FrameCounts {
+interface FrameCounts {
   readonly clientFrames: number
   readonly clientBytes: number
   readonly upstreamFrames: number
   readonly upstreamBytes: number
 }
 
-export interface MetricsSources {
+interface MetricsSources {
   /** Open sessions. */
   readonly sessions: () => Iterable<FrameCounts>
   /** Renders waiting for a worker and running now; undefined before the first render. */

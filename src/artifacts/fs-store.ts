@@ -9,7 +9,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore } from './store.js'
 
-export interface FsStoreOptions {
+interface FsStoreOptions {
   dir: string
   maxBytes: number
   ttlSeconds: number

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache'
 import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore } from './store.js'
 
-export interface MemoryStoreOptions {
+interface MemoryStoreOptions {
   maxBytes: number
   ttlSeconds: number
   /** Monotonic clock in ms for TTLs (tests inject one); default performance. */

@@ -11,7 +11,7 @@ interface Entry<T> {
   waiters: number
 }
 
-export interface SharedWork<T> {
+interface SharedWork<T> {
   /** Run `work` for `key`, or join the run already in flight. `shared` tells whether this caller joined one. */
   run (key: string, work: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<{ value: T, shared: boolean }>
   readonly size: number

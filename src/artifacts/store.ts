@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { LivegateError } from '../errors.js'
 
-export type SourceKind = 'chart' | 'chart-spec' | 'map' | 'tile' | (string & {})
+type SourceKind = 'chart' | 'chart-spec' | 'map' | 'tile' | (string & {})
 
 /** What a producer says about the bytes it stores. */
 export interface ArtifactInput {

@@ -21,9 +21,9 @@ import { createTokenCodec, type TokenCodec } from './ephemeral-token.js'
 import { ANONYMOUS, ANONYMOUS_NAME, type ClientIdentity } from './identity.js'
 import { createMemoryUseCounter, createRedisUseCounter, type UseCounter } from './use-counter.js'
 
-export type AuthMode = 'tokens' | 'loopback' | 'anonymous' | 'open'
+type AuthMode = 'tokens' | 'loopback' | 'anonymous' | 'open'
 
-export interface AuthRequest {
+interface AuthRequest {
   /** `request.ip` (Fastify applies trustProxy). */
   readonly ip: string
   /** `request.ips` (with trustProxy: every address of the X-Forwarded-For chain and the socket's). */

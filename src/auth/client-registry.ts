@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { ClientToken } from '../config.js'
 
-export type ClientLookup = (secret: string) => string | undefined
+type ClientLookup = (secret: string) => string | undefined
 
 function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()

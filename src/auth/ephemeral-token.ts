@@ -32,7 +32,7 @@ export interface TokenClaims extends Omit<EphemeralGrant, 'tokenId'> {
   readonly client: string
 }
 
-export interface VerifiedToken extends EphemeralGrant {
+interface VerifiedToken extends EphemeralGrant {
   readonly client: string
 }
 

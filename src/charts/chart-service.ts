@@ -61,7 +61,7 @@ const CHART_ID = /^[A-Za-z0-9_-]{22}$/
 
 const MIME: Record<ImageFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
 
-export interface ChartServiceOptions {
+interface ChartServiceOptions {
   charts: Config['charts']
   store: ArtifactStore
   /** Default: a pool sized from `charts` (threads, queue, timeoutMs, heapMb), started on the first render. */

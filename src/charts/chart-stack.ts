@@ -7,7 +7,7 @@ import { createArtifactStore } from '../artifacts/create-store.js'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { createChartService, type ChartService } from './chart-service.js'
 
-export interface ChartStack {
+interface ChartStack {
   artifacts: ArtifactStore
   charts: ChartService
   /** Stops the render pool, then the store. */

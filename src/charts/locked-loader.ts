@@ -15,7 +15,7 @@ import { createOutbound, isAddressRefused, type Outbound, type OutboundLimits } 
 import type { ErrorCode } from '../errors.js'
 import type { UrlPolicy } from './url-policy.js'
 
-export interface LoadFailure { code: ErrorCode, detail: string, extra?: Record<string, unknown> }
+interface LoadFailure { code: ErrorCode, detail: string, extra?: Record<string, unknown> }
 
 export interface LockedLoader {
   readonly loader: vega.Loader
@@ -30,7 +30,7 @@ export interface LockedLoader {
 
 type SanitizeResult = { href: string }
 
-export interface LockedLoaderOptions {
+interface LockedLoaderOptions {
   readonly policy: UrlPolicy
   /** The allowlist entries: an IP literal among their hosts may be reached even when it is internal. */
   readonly allowlist: readonly string[]

@@ -13,7 +13,7 @@ import { LivegateError } from '../errors.js'
 import type { RenderOutcome, RenderTask } from './render.js'
 import type { PoolTask } from './render-worker.js'
 
-export interface RenderPoolOptions {
+interface RenderPoolOptions {
   threads: number
   /** Renders waiting for a worker before `run` fails with LG_ERR_RENDER_BUSY. */
   queue: number
@@ -26,7 +26,7 @@ export interface RenderPoolOptions {
 /** Renders yield the CPU to the relay's event loop when they compete for it. */
 export const RENDER_WORKER_NICE = 19
 
-export interface RenderedImage { bytes: Buffer, width: number, height: number, warnings: string[] }
+interface RenderedImage { bytes: Buffer, width: number, height: number, warnings: string[] }
 
 export interface RenderPool {
   /** Render in a worker; throws LivegateError on refusal, timeout, crash or a full queue, `signal.reason` on abort. */

@@ -33,7 +33,7 @@ interface GuardableView extends vega.View {
 }
 
 /** Limits for one render. */
-export interface SizeLimits { scale: number, maxPixels: number }
+interface SizeLimits { scale: number, maxPixels: number }
 
 function sideRefusal (what: string, px: number, limits: SizeLimits): SizeRefusal {
   const scaled = px * limits.scale

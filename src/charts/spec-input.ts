@@ -6,7 +6,7 @@
  */
 import { LivegateError } from '../errors.js'
 
-export type SpecObject = Record<string, unknown>
+type SpecObject = Record<string, unknown>
 export type SpecKind = 'vega-lite' | 'vega'
 
 /** How many times a string is unwrapped before we give up: object → string → string of a string. */

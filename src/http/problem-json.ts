@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
 
-export interface Problem {
+interface Problem {
   type: string
   title: string
   status: number

@@ -15,7 +15,7 @@ import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { LivegateError } from '../errors.js'
 
 /** Turns the first failure (`where` is e.g. `querystring/scale`) into the error the client gets. */
-export type InvalidInput = (where: string, message: string) => LivegateError
+type InvalidInput = (where: string, message: string) => LivegateError
 
 const badRequest: InvalidInput = (where, message) => new LivegateError('LG_ERR_HTTP_BAD_REQUEST', `${where}: ${message}`)
 

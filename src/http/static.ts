@@ -45,7 +45,7 @@ export function contentSecurityPolicy (publicUrl: string | undefined): string {
   ].join('; ')
 }
 
-export interface WebClientOptions {
+interface WebClientOptions {
   /** Directory to serve; default public/ next to src/. */
   root?: string
 }

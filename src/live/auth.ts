@@ -8,7 +8,7 @@ import { LivegateError } from '../errors.js'
 import type { ClientIdentity } from '../auth/identity.js'
 import type { LiveMethod } from './protocol.js'
 
-export type OriginCheck = (origin: string | undefined) => void
+type OriginCheck = (origin: string | undefined) => void
 
 export function createOriginCheck (allowed: readonly string[] | undefined): OriginCheck {
   if (allowed === undefined) return function anyOrigin () {}

@@ -6,13 +6,13 @@
 import { LivegateError } from '../errors.js'
 import type { LiveSession } from './session.js'
 
-export interface HeartbeatOptions {
+interface HeartbeatOptions {
   readonly pingIntervalMs: number
   readonly setupTimeoutMs: number
   readonly idleTimeoutMs: number
 }
 
-export interface Heartbeat {
+interface Heartbeat {
   stop (): void
 }
 

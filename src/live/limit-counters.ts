@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { LivegateError } from '../errors.js'
 
-export interface CounterValue {
+interface CounterValue {
   /** The count after this call. */
   readonly count: number
   /** Milliseconds until the counter expires. */

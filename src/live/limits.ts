@@ -44,7 +44,7 @@ export interface SessionLimits {
   readonly open: number
 }
 
-export interface SessionLimitsOptions {
+interface SessionLimitsOptions {
   readonly limits: Config['limits']
   readonly counters: LimitCounters
   /** True while the process is overloaded (event-loop delay, heap). */

@@ -11,11 +11,11 @@
  * supportsModality('gemini-3.8-live', 'TEXT')            // false: it answers in audio (text as outputTranscription)
  */
 
-export type ModelStatus = 'ga' | 'preview' | 'shut-down'
-export type ResponseModality = 'AUDIO' | 'TEXT'
-export type FunctionBehavior = 'BLOCKING' | 'NON_BLOCKING'
+type ModelStatus = 'ga' | 'preview' | 'shut-down'
+type ResponseModality = 'AUDIO' | 'TEXT'
+type FunctionBehavior = 'BLOCKING' | 'NON_BLOCKING'
 /** Which Live endpoint serves the id: the Gemini API (`generativelanguage`) or Vertex AI (`aiplatform`). */
-export type LiveApi = 'gemini' | 'vertex'
+type LiveApi = 'gemini' | 'vertex'
 
 export interface LiveModel {
   /** Without `models/`. */

@@ -22,13 +22,13 @@ export const LIVE_ROUTES: ReadonlyArray<{ path: string, version: ApiVersion, met
 ]
 
 const CLIENT_MESSAGE_KINDS = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'] as const
-export type ClientMessageKind = typeof CLIENT_MESSAGE_KINDS[number]
+type ClientMessageKind = typeof CLIENT_MESSAGE_KINDS[number]
 
 const SERVER_MESSAGE_KINDS = [
   'setupComplete', 'serverContent', 'toolCall', 'toolCallCancellation', 'usageMetadata', 'goAway',
   'sessionResumptionUpdate', 'voiceActivityDetectionSignal', 'voiceActivity',
 ] as const
-export type ServerMessageKind = typeof SERVER_MESSAGE_KINDS[number]
+type ServerMessageKind = typeof SERVER_MESSAGE_KINDS[number]
 
 /** `client_content` → `clientContent` (proto3 JSON: parsers accept both spellings). */
 export function toCamel (key: string): string {
@@ -80,15 +80,15 @@ export const MAX_JSON_DEPTH = 100
 /** Larger frames are not parsed (ws `maxPayload`, LIVEGATE_MAX_FRAME_BYTES, normally stops them first). */
 const MAX_PARSE_BYTES = 64 * 1024 * 1024
 
-export interface ParseLimits {
+interface ParseLimits {
   readonly maxBytes: number
   readonly maxDepth: number
 }
 const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxBytes: MAX_PARSE_BYTES, maxDepth: MAX_JSON_DEPTH })
 
-export type ParseFailure = 'json' | 'not-object' | 'too-large' | 'too-deep'
+type ParseFailure = 'json' | 'not-object' | 'too-large' | 'too-deep'
 
-export type ParsedFrame =
+type ParsedFrame =
   | { ok: true, message: JsonObject, kind: string | undefined, keys: string[] }
   | { ok: false, reason: string, failure: ParseFailure }
 

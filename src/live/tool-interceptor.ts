@@ -27,7 +27,7 @@ const SETUP_COMPLETE_MARKER = Buffer.from('etup')
 /** Server call ids remembered for dropping client answers; old ones are forgotten first. */
 const MAX_REMEMBERED_IDS = 1024
 
-export interface ToolInterceptorOptions {
+interface ToolInterceptorOptions {
   readonly tools: ReadonlyMap<string, ServerTool>
   readonly artifacts: ArtifactStore
   readonly publicBaseUrl: string
@@ -49,7 +49,7 @@ export interface ToolInterceptorOptions {
 }
 
 /** What happened to a server tool whose name the client declared too (`{"livegate": {"toolConflict": …}}`). */
-export interface ToolConflict {
+interface ToolConflict {
   readonly name: string
   /** Who runs the calls in this session: `client` (the server tool is left out) or `server` (operator override). */
   readonly owner: 'client' | 'server'
@@ -59,7 +59,7 @@ export interface ToolConflict {
 }
 
 /** A finished server tool run: its tool name (from the registry, a bounded set), status and duration. */
-export type ToolRunObserver = (tool: string, status: RunStatus, seconds: number) => void
+type ToolRunObserver = (tool: string, status: RunStatus, seconds: number) => void
 
 
 /** A server call that passed SERVER_FUNCTION_CALL: an id to answer under, a tool name, and `args` as the model sent it. */
@@ -90,7 +90,7 @@ interface Run {
   cancelled: boolean
 }
 
-export type RunStatus = 'ok' | 'error' | 'cancelled'
+type RunStatus = 'ok' | 'error' | 'cancelled'
 
 /** The function declarations of one `setup.tools` entry, in either spelling; undefined when it holds none. */
 function declarationsOf (entry: JsonObject): Array<JsonObject | null> | undefined {
@@ -390,7 +390,7 @@ function clientNameOf (request: FastifyRequest): string {
   return request.identity?.name ?? ANONYMOUS_NAME
 }
 
-export interface ToolInterceptorFactoryOptions {
+interface ToolInterceptorFactoryOptions {
   readonly registry: ToolRegistry
   readonly artifacts: ArtifactStore
   /** The base of artifact URLs for a session's request (LivegateContext.publicBaseUrl). */

@@ -19,7 +19,7 @@ export interface UpstreamTarget {
   readonly bearer?: string
 }
 
-export interface DialOptions {
+interface DialOptions {
   readonly connectTimeoutMs: number
   readonly maxPayload: number
 }

@@ -19,7 +19,7 @@ export const USAGE_TAIL_BYTES = 4096
 
 /** Modalities Gemini reports (`MediaModality`); anything else is counted as OTHER, so metric labels stay bounded. */
 const MODALITIES = ['TEXT', 'AUDIO', 'IMAGE', 'VIDEO', 'DOCUMENT', 'MODALITY_UNSPECIFIED', 'OTHER'] as const
-export type Modality = typeof MODALITIES[number]
+type Modality = typeof MODALITIES[number]
 const KNOWN_MODALITIES = new Set<string>(MODALITIES)
 
 /** A token count as Gemini sends it; a billion per turn is far above any context window. */

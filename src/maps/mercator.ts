@@ -66,7 +66,7 @@ export function metresPerPixel (lat: number, zoom: number): number {
   return 156543.03392 * Math.cos(lat * Math.PI / 180) / 2 ** zoom
 }
 
-export interface FitOptions {
+interface FitOptions {
   readonly width: number
   readonly height: number
   /** Keep this centre and only choose the zoom. */
@@ -76,7 +76,7 @@ export interface FitOptions {
   readonly topReservePx?: number
 }
 
-export interface Fit { center: LatLng, zoom: number, singlePoint: boolean }
+interface Fit { center: LatLng, zoom: number, singlePoint: boolean }
 
 /** The centre and/or zoom that show every point with margins. `points` must not be empty. */
 export function fitView (points: readonly LatLng[], options: FitOptions): Fit {

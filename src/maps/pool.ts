@@ -9,7 +9,7 @@ import { LivegateError } from '../errors.js'
 import type { Place } from './geocode.js'
 import type { RenderOutput, RenderTask } from './render-worker.js'
 
-export interface MapPoolOptions {
+interface MapPoolOptions {
   /** Worker threads (maps are light; two keep one busy map from blocking the next). */
   readonly threads: number
   /** Tasks waiting for a worker before callers get LG_ERR_RENDER_BUSY. */

@@ -39,7 +39,7 @@ export interface SceneOptions {
   readonly banner?: { text: string, fromZoom: number }
 }
 
-export interface SceneResult { scene: MapScene, notes: string[] }
+interface SceneResult { scene: MapScene, notes: string[] }
 
 export function buildScene (req: MapRequest, found: ReadonlyMap<string, LatLng>, options: SceneOptions): SceneResult {
   const at = (l: Location): LatLng => {

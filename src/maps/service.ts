@@ -56,7 +56,7 @@ export interface MapService {
   close (): Promise<void>
 }
 
-export interface MapServiceOptions {
+interface MapServiceOptions {
   readonly config: Config
   readonly store: ArtifactStore
   /** Override the pool (tests share one across apps). */

@@ -29,14 +29,14 @@ export interface OutboundLimits {
 
 export const DEFAULT_OUTBOUND_LIMITS: OutboundLimits = { timeoutMs: 10_000, maxBytes: 20 * 1024 * 1024 }
 
-export interface OutboundCall {
+interface OutboundCall {
   /** Who is called, for messages ("Google Static Maps", "the tile server"): never a URL, which may hold a key. */
   readonly provider: string
   readonly signal?: AbortSignal | undefined
   readonly headers?: Record<string, string>
 }
 
-export interface OutboundResponse {
+interface OutboundResponse {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
   readonly bytes: Uint8Array

@@ -32,7 +32,7 @@ export interface CallGroup<Owner> {
   answered?: () => void
 }
 
-export type Answer<Owner> =
+type Answer<Owner> =
   | { ok: true, completed: Array<{ group: CallGroup<Owner>, responses: ToolResponse[] }> }
   | { ok: false, id: string | undefined }
 

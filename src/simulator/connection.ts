@@ -40,7 +40,7 @@ export interface ConnectionDeps {
   log: SimulatorLogger
 }
 
-export interface ConnectionInit {
+interface ConnectionInit {
   id: number
   path: string
   apiVersion: string

@@ -42,9 +42,9 @@ export function parseLiveTarget (url: string): LiveTarget | undefined {
   }
 }
 
-export type CredentialKind = 'key' | 'token' | 'oauth'
+type CredentialKind = 'key' | 'token' | 'oauth'
 
-export interface Credential { value: string, kind: CredentialKind }
+interface Credential { value: string, kind: CredentialKind }
 
 function header (headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name]

@@ -16,7 +16,7 @@ export interface SessionSnapshot {
   userTurns: number
 }
 
-export interface HandleEntry {
+interface HandleEntry {
   snapshot: SessionSnapshot
   /** The connection that issued the handle. */
   ownerId: number

@@ -29,7 +29,7 @@ import type { Outlet } from './turns.js'
 import { pace, streamSpeech, streamText, usageMetadata } from './turns.js'
 
 /** What a session needs from its connection. */
-export interface Wire {
+interface Wire {
   send (message: Json): void
   close (spec: CloseSpec): void
   /** `goAway{timeLeft}` now, close 1011 when it runs out. */
@@ -39,7 +39,7 @@ export interface Wire {
   readonly connectionId: number
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   script: Script
   chunkDelayMs: number
   /** Model id without `models/`. */

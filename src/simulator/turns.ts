@@ -94,7 +94,7 @@ function audioTokens (ms: number): number {
   return Math.ceil(ms / 1000 * AUDIO_TOKENS_PER_SECOND)
 }
 
-export interface TurnUsage {
+interface TurnUsage {
   promptTextChars: number
   promptAudioMs: number
   responseTextChars: number

@@ -100,7 +100,7 @@ function walk (value: unknown, shape: Shape, path: string): CloseSpec | undefine
   return undefined
 }
 
-export type Validation = { ok: true, kind: string } | { ok: false, close: CloseSpec }
+type Validation = { ok: true, kind: string } | { ok: false, close: CloseSpec }
 
 /** Check one parsed client message; `kind` is its camelCase top-level key. */
 export function validateClientMessage (message: Record<string, unknown>): Validation {

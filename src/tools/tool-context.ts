@@ -27,11 +27,11 @@ const ARTIFACT_TYPES: Readonly<Record<string, string>> = {
 const MAX_TOOL_ARTIFACT_BYTES = 16 * 1024 * 1024
 
 /** What a run's ctx is made from: the fields a tool sees as they are, and the store behind storeArtifact. */
-export interface ToolRunInfo extends Pick<ToolContext, 'signal' | 'log' | 'sessionId' | 'callId' | 'clientName' | 'publicBaseUrl'> {
+interface ToolRunInfo extends Pick<ToolContext, 'signal' | 'log' | 'sessionId' | 'callId' | 'clientName' | 'publicBaseUrl'> {
   readonly artifacts: ArtifactStore
 }
 
-export interface ToolRunContext {
+interface ToolRunContext {
   readonly ctx: ToolContext
   /** What the run stored or announced so far, in order. */
   readonly artifacts: readonly ToolArtifact[]

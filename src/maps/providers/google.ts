@@ -24,7 +24,7 @@ const MAX_RETRY_AFTER_MS = 2000
 /** "One also rejects bodies under 1000 bytes as 'probably error image'" (reference §1.7). */
 const ERROR_IMAGE_BYTES = 1000
 
-export interface GoogleOptions {
+interface GoogleOptions {
   readonly url: string
   readonly apiKey: string
   readonly pool: MapPool

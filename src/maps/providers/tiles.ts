@@ -21,7 +21,7 @@ const TILES_PROVIDER = 'the tile server'
 const MEMORY_CACHE_BYTES = 32 * 1024 * 1024
 const USER_AGENT = 'livegate-maps/0.1 (+static map renderer)'
 
-export interface TileRef { readonly z: number, readonly x: number, readonly y: number, readonly px: number, readonly py: number }
+interface TileRef { readonly z: number, readonly x: number, readonly y: number, readonly px: number, readonly py: number }
 
 /**
  * The tiles covering a scene and where each goes, in logical pixels. The image's top-left corner is rounded to a
@@ -57,7 +57,7 @@ function assertTemplate (template: string): void {
   }
 }
 
-export interface TilesOptions {
+interface TilesOptions {
   readonly template: string
   readonly attribution: string | undefined
   readonly store: ArtifactStore | undefined

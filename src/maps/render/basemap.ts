@@ -20,7 +20,7 @@ const STATE_BORDER = '#c4bdb4'
 interface Ring { readonly xy: Float64Array, readonly minX: number, readonly minY: number, readonly maxX: number, readonly maxY: number }
 interface Layer { readonly land: readonly Ring[], readonly borders: readonly Ring[] }
 
-export type Resolution = '110m' | '50m' | '10m'
+type Resolution = '110m' | '50m' | '10m'
 
 function resolutionFor (zoom: number): Resolution {
   return zoom <= 2 ? '110m' : zoom <= 5 ? '50m' : '10m'

@@ -12,7 +12,7 @@ import type { SKRSContext2D } from 'canvas'
 const PAD = 4
 const MIN_STEP_SQ = 0.25 * 0.25
 
-export interface Affine { readonly dx: number, readonly dy: number, readonly k: number, readonly width: number, readonly height: number }
+interface Affine { readonly dx: number, readonly dy: number, readonly k: number, readonly width: number, readonly height: number }
 
 let bufA = new Float64Array(1024)
 let bufB = new Float64Array(1024)
