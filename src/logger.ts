@@ -3,7 +3,7 @@
  * pino options for the app: query-string and header redaction, and a last-line filter that replaces any secret value
  * (API keys, client tokens) wherever it would appear in a log line.
  */
-import type { DestinationStream, LoggerOptions } from 'pino'
+import type { LoggerOptions } from 'pino'
 import type { Config } from './config.js'
 import { secretsOf } from './config.js'
 
@@ -57,5 +57,3 @@ export function loggerOptions (config: Config): LoggerOptions {
     },
   }
 }
-
-type LogDestination = DestinationStream

@@ -29,7 +29,5 @@ export type ClientIdentity =
   /** No client authentication in force (simulator, loopback-only or LIVEGATE_ALLOW_ANONYMOUS). */
   | { readonly kind: 'anonymous', readonly name: typeof ANONYMOUS_NAME }
 
-type IdentityKind = ClientIdentity['kind']
-
 export const ANONYMOUS_NAME = 'anonymous'
 export const ANONYMOUS: ClientIdentity = Object.freeze({ kind: 'anonymous', name: ANONYMOUS_NAME })

@@ -21,14 +21,6 @@ export const LIVE_ROUTES: ReadonlyArray<{ path: string, version: ApiVersion, met
   { path: '/v1/live', version: 'v1beta', method: 'BidiGenerateContent' },
 ]
 
-const CLIENT_MESSAGE_KINDS = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'] as const
-type ClientMessageKind = typeof CLIENT_MESSAGE_KINDS[number]
-
-const SERVER_MESSAGE_KINDS = [
-  'setupComplete', 'serverContent', 'toolCall', 'toolCallCancellation', 'usageMetadata', 'goAway',
-  'sessionResumptionUpdate', 'voiceActivityDetectionSignal', 'voiceActivity',
-] as const
-type ServerMessageKind = typeof SERVER_MESSAGE_KINDS[number]
 
 /** `client_content` → `clientContent` (proto3 JSON: parsers accept both spellings). */
 export function toCamel (key: string): string {
