@@ -11,12 +11,15 @@ import { decodeSpecFromUrl } from '../charts/url-encoding.js'
 import { LivegateError } from '../errors.js'
 import { disconnectSignal, sendArtifact } from './http-cache.js'
 
-/** openapi.yaml ChartCreated; the body of POST is any spec (object or JSON text), so it has no schema here. */
+/**
+ * openapi.yaml ChartCreated, serialised by Fastify (sizes as numbers: an integer schema would round whatever the
+ * renderer reports). The body of POST is any spec (object or JSON text), so it has no schema here.
+ */
 const CHART_CREATED = Type.Object({
   id: Type.String(),
   urls: Type.Object({ png: Type.String(), svg: Type.String() }),
-  width: Type.Integer(),
-  height: Type.Integer(),
+  width: Type.Number(),
+  height: Type.Number(),
   warnings: Type.Array(Type.String()),
   cached: Type.Boolean(),
 })
