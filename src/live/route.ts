@@ -127,6 +127,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
+      maxSetupBytes: config.clients.maxSetupBytes,
       models: config.upstream.models,
       resumption: config.upstream.resumption,
       rewriteSetup: gate?.rewriteSetup,
