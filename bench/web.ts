@@ -87,6 +87,8 @@ async function round (browser: Browser, samples: Record<Case, Sample[]>): Promis
     const page = await context.newPage()
     await page.goto(`${gw.url}/`)
     await page.getByLabel('Model').fill('gemini-3.1-flash-live-preview')
+    // Text replies, as before the page defaulted to the audio-only GA model: the timings are of text turns.
+    await page.getByRole('radio', { name: 'Text' }).check()
     await page.getByRole('button', { name: 'Connect', exact: true }).click()
     await page.locator('#status[data-state="ready"]').waitFor({ timeout: WAIT_MS })
     const box = page.getByLabel('Message', { exact: true })

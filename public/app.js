@@ -12,6 +12,7 @@ import { Conversation } from './conversation.js'
 import { bytesToBase64 } from './pcm.js'
 import { routeMessage } from './message-router.js'
 import { describeState } from './status.js'
+import { DEFAULT_MODEL, offeredModels, repliesFor, repliesHint, startingModel } from './model-choice.js'
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
 const form = /** @type {HTMLFormElement} */ ($('connect-form'))
@@ -27,6 +28,8 @@ const messageBox = /** @type {HTMLTextAreaElement} */ ($('message'))
 const sendButton = /** @type {HTMLButtonElement} */ ($('send'))
 const micButton = /** @type {HTMLButtonElement} */ ($('mic'))
 const settings = /** @type {HTMLDetailsElement} */ ($('settings'))
+const modelList = $('models')
+const modalityHint = $('modality-hint')
 /** Where the settings sit above the chat rather than beside it (styles.css uses the same width). */
 const stacked = matchMedia('(max-width: 56rem)')
 
@@ -58,13 +61,38 @@ const SETTINGS_KEY = 'livegate.settings'
 const TOKEN_KEY = 'livegate.token'
 
 function loadSettings () {
+  modelInput.value = DEFAULT_MODEL
   try {
     const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}')
-    if (typeof saved.model === 'string' && saved.model !== '') modelInput.value = saved.model
+    const { model, replaced } = startingModel(typeof saved.model === 'string' ? saved.model : undefined)
+    modelInput.value = model
+    if (replaced !== undefined) {
+      conversation.notice(`${replaced.id}, the model you used last, was shut down by Google${replaced.shutdown === undefined ? '' : ` on ${replaced.shutdown}`}; ${model} is selected instead.`)
+    }
     if (saved.modality === 'TEXT' || saved.modality === 'AUDIO') modalityInput(saved.modality).checked = true
     if (typeof saved.voice === 'string') voiceSelect.value = saved.voice
     tokenInput.value = sessionStorage.getItem(TOKEN_KEY) ?? ''
-  } catch { /* storage disabled or corrupt: the defaults in the HTML stand */ }
+  } catch { /* storage disabled or corrupt: the defaults stand */ }
+  offerReplies()
+}
+
+/** Suggest the models Google still serves, GA first. */
+function fillModelList () {
+  modelList.replaceChildren(...offeredModels().map((m) => {
+    const option = document.createElement('option')
+    option.value = m.id
+    option.label = `${m.status === 'ga' ? 'GA' : 'preview'} · ${m.responseModalities.join(' or ').toLowerCase()} replies`
+    return option
+  }))
+}
+
+/** Offer Text replies only for a model that can give them; an audio-only model's words come as its transcript. */
+function offerReplies () {
+  const replies = repliesFor(modelInput.value)
+  const text = modalityInput('TEXT')
+  text.disabled = !replies.includes('TEXT')
+  if (text.disabled && text.checked) modalityInput('AUDIO').checked = true
+  modalityHint.textContent = repliesHint(modelInput.value)
 }
 
 /** @param {import('./live-client.js').SessionOptions} options */
@@ -82,7 +110,8 @@ function modalityInput (value) {
 
 /** @returns {import('./live-client.js').SessionOptions} */
 function formOptions () {
-  const modality = modalityInput('AUDIO').checked ? 'AUDIO' : 'TEXT'
+  const textChosen = modalityInput('TEXT').checked && !modalityInput('TEXT').disabled
+  const modality = textChosen ? 'TEXT' : 'AUDIO'
   return { token: tokenInput.value.trim(), model: modelInput.value.trim(), modality, voice: voiceSelect.value }
 }
 
@@ -191,4 +220,6 @@ micButton.addEventListener('click', async () => {
   }
 })
 
+modelInput.addEventListener('input', offerReplies)
+fillModelList()
 loadSettings()

@@ -119,9 +119,16 @@ export class Conversation {
     this.#append(this.#modelTurn(), 'text', text)
   }
 
-  /** @param {string} text the transcription of the model's speech */
+  /**
+   * The transcription of the model's speech is the reply's text (an audio-only model sends no other): shown, and
+   * formatted at the end of the turn, like a text reply.
+   * @param {string} text
+   */
   modelTranscript (text) {
-    this.#append(this.#modelTurn(), 'transcript', text)
+    if (text === '') return
+    const turn = this.#modelTurn()
+    turn.dataset.transcribed = 'true'
+    this.#append(turn, 'text', text)
   }
 
   /** The model is speaking: say so once per turn, for those who cannot hear it. */

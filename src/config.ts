@@ -56,7 +56,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   // Tools
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
-  { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of responses to NON_BLOCKING server tools.' },
+  { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },

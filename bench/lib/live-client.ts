@@ -5,8 +5,10 @@
  */
 import WebSocket from 'ws'
 
-/** The seed notebook's model; the simulator knows it. */
-export const BENCH_MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+/** The GA model, for audio sessions (it answers in audio only). */
+export const BENCH_MODEL = 'models/gemini-3.8-live'
+/** A current model that can also answer in text. */
+export const BENCH_TEXT_MODEL = 'models/gemini-3.1-flash-live-preview'
 export const SETUP_TIMEOUT_MS = 30_000
 const SETUP_COMPLETE = Buffer.from('setupComplete')
 
@@ -15,7 +17,7 @@ export function audioSetup (): Record<string, unknown> {
 }
 
 export function textSetup (): Record<string, unknown> {
-  return { setup: { model: BENCH_MODEL, generationConfig: { responseModalities: ['TEXT'] } } }
+  return { setup: { model: BENCH_TEXT_MODEL, generationConfig: { responseModalities: ['TEXT'] } } }
 }
 
 /** `ws://host:port` + Google's v1beta Live path + `?key=`. */

@@ -41,6 +41,8 @@ export interface SessionInfo {
 export interface SessionIO {
   readonly id: string
   readonly log: FastifyBaseLogger
+  /** The model the session's setup names (as written, e.g. `models/gemini-3.8-live`, after any token constraints); undefined before setup. */
+  readonly model: string | undefined
   sendUpstream (message: JsonObject): void
   sendClient (message: JsonObject): void
 }

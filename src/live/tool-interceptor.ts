@@ -12,6 +12,7 @@ import type { ToolScheduling } from '../config.js'
 import { ERRORS, LivegateError, isLivegateError } from '../errors.js'
 import { errorResponse, type JsonObject as ToolJson, type ServerTool, type ToolArtifact, type ToolRegistry } from '../tools/registry.js'
 import { passThrough, type Interceptor } from './interceptor.js'
+import { effectiveBehavior } from './models.js'
 import { field, type JsonObject } from './protocol.js'
 import type { SessionIO } from './session.js'
 
@@ -188,10 +189,15 @@ export class ToolInterceptor implements Interceptor {
     })
   }
 
+  /**
+   * Answer a server-run call upstream. `scheduling` goes only with a NON_BLOCKING call: declared so, or left unset on
+   * a model whose default is NON_BLOCKING (gemini-3.8-live); the model is the one the client's setup named.
+   */
   #respond (call: FunctionCall, response: JsonObject): void {
     if (this.#closed) return
     const functionResponse: JsonObject = { id: call.id, name: call.name, response }
-    if (this.#options.tools.get(call.name)?.declaration.behavior === 'NON_BLOCKING') functionResponse.scheduling = this.#options.scheduling
+    const declared = this.#options.tools.get(call.name)?.declaration.behavior
+    if (effectiveBehavior(this.#session?.model, declared) === 'NON_BLOCKING') functionResponse.scheduling = this.#options.scheduling
     this.#session?.sendUpstream({ toolResponse: { functionResponses: [functionResponse] } })
   }
 

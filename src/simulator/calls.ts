@@ -28,6 +28,8 @@ export interface CallGroup<Owner> {
   readonly continuation: readonly Action[]
   readonly turn: UserTurn
   resolve?: (responses: ToolResponse[]) => void
+  /** Called when a NON_BLOCKING group gets a full set of responses (the turn that made it may still be talking). */
+  answered?: () => void
 }
 
 export type Answer<Owner> =

@@ -9,7 +9,7 @@
  * @example
  * const sim = await startSimulator({ apiKeys: ['k'], chunkDelayMs: 0 })
  * const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: sim.url } })
- * const session = await ai.live.connect({ model: 'gemini-3.1-flash-live-preview', config: {}, callbacks })
+ * const session = await ai.live.connect({ model: 'gemini-3.8-live', config: { outputAudioTranscription: {} }, callbacks })
  */
 export { startSimulator } from './server.js'
 export type { ReceivedFrame, Simulator, SimulatorConnection, SimulatorLogger, SimulatorOptions } from './types.js'

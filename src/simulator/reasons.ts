@@ -6,6 +6,7 @@
 import {
   CLOSE_INTERNAL, CLOSE_INVALID_PAYLOAD, CLOSE_POLICY, truncateCloseReason,
 } from '../live/protocol.js'
+import { servedModels } from '../live/models.js'
 
 export interface CloseSpec { code: number, reason: string }
 
@@ -13,17 +14,11 @@ function close (code: number, reason: string): CloseSpec {
   return { code, reason: truncateCloseReason(reason) }
 }
 
-/** Live models Gemini lists (reference §1.8); ids without `models/`. */
-export const DEFAULT_MODELS: readonly string[] = [
-  'gemini-3.8-live',
-  'gemini-3.1-flash-live-preview',
-  'gemini-2.5-flash-native-audio-preview-12-2025',
-  'gemini-2.5-flash-native-audio-preview-09-2025',
-  'gemini-2.5-flash-native-audio-latest',
-  'gemini-live-2.5-flash-preview',
-  'gemini-2.0-flash-live-001',
-  'gemini-2.0-flash-exp',
-]
+/**
+ * The Live models the Gemini API serves today (GA and preview, from `live/models.ts`); ids without `models/`. A
+ * shut-down model is refused like an unknown one (reference §1.8a).
+ */
+export const DEFAULT_MODELS: readonly string[] = servedModels('gemini').map((m) => m.id)
 
 /** No credential, or an ephemeral token on the method that only takes keys (cookbook#821). */
 export const UNREGISTERED_CALLER = close(CLOSE_POLICY,
@@ -83,3 +78,13 @@ export const INVALID_HANDLE = close(CLOSE_INVALID_PAYLOAD, 'Invalid session resu
 
 /** Resuming while the socket that owns the session is still open (aicc2025/sip-to-ai PR #14) [R]. */
 export const SESSION_STILL_OPEN = INTERNAL_ERROR
+
+/**
+ * A response modality the model cannot produce (`TEXT` on an audio-only model), or more than one. Google's text is
+ * known only from its end, "…combination of response modalities (AUDIO, VIDEO) is not supported" (gemini-live-studio
+ * guide); the start is [I].
+ */
+export function unsupportedModalities (modalities: readonly string[]): CloseSpec {
+  return close(CLOSE_INVALID_PAYLOAD,
+    `The requested combination of response modalities (${modalities.join(', ')}) is not supported`)
+}

@@ -74,6 +74,11 @@ export type Action =
    */
   | { call: CallSpec | readonly CallSpec[], behavior?: Behavior, meanwhile?: readonly Action[] }
   | { wait: number }
+  /**
+   * In `meanwhile`: go on only once the NON_BLOCKING calls of this reply have their responses (or after this many
+   * ms): a model that keeps talking while its call runs, so a test can have the result land mid-turn.
+   */
+  | { untilAnswered: number }
   /** `goAway{timeLeft}` (a Duration string such as `'5s'`), then close 1011 when the time is up. */
   | { goAway: string }
   | { close: readonly [number, string] }

@@ -5,7 +5,9 @@
  * passes, and `seedScript`, which replays the notebook so the offline demo shows the whole flow: a search-style text
  * answer, the code question, "plot them" (`render_altair`), and maps (`draw_map`).
  *
- * Prompts are matched loosely (keywords), so a person typing them in the demo gets the scripted answers.
+ * Prompts are matched loosely (keywords), so a person typing them in the demo gets the scripted answers. Each call has
+ * a `meanwhile` line: on a model whose calls are NON_BLOCKING (gemini-3.8-live) the model says it while the tool runs
+ * and speaks the result in a turn of its own; a BLOCKING model skips it.
  */
 import { DRAW_MAP_DECLARATION, RENDER_ALTAIR_DECLARATION } from '../tools/seed-declarations.js'
 import type { Action, Rule, Script, ToolResponse, UserTurn } from './script.js'
@@ -223,7 +225,7 @@ const RULES: Rule[] = [
     match: /circular|clockwise|around the (country|coast)/i,
     reply: [
       { say: 'To run the gradient around the country, I\'ll order the capitals by their bearing from the centre of ' + 'Australia, clockwise from the west: ' + SEED_CAPITALS_CLOCKWISE.join(', ') + '.' },
-      { call: { name: 'draw_map', args: SEED_CIRCULAR_MAP_ARGS } },
+      { call: { name: 'draw_map', args: SEED_CIRCULAR_MAP_ARGS }, meanwhile: [{ say: 'Drawing the map now.' }] },
       { sayFrom: afterTool('Here it is: the markers now shade smoothly from orange in Perth, clockwise around the coast, to green in Adelaide.') },
     ],
   },
@@ -231,7 +233,7 @@ const RULES: Rule[] = [
     match: /capital/i,
     reply: [
       { say: CAPITALS_PLAN },
-      { call: { name: 'draw_map', args: SEED_CAPITALS_MAP_ARGS } },
+      { call: { name: 'draw_map', args: SEED_CAPITALS_MAP_ARGS }, meanwhile: [{ say: 'Drawing the map now.' }] },
       { sayFrom: afterTool('The map shows all eight capitals, from orange in Perth in the west to green in Brisbane in the east.') },
     ],
   },
@@ -239,14 +241,14 @@ const RULES: Rule[] = [
     match: /random|pick one|tonight|zoom in/i,
     reply: [
       { say: 'I ran `random.choice(["Quay", "Bennelong", "Tetsuya\'s"])` and it picked **Bennelong**, at the Sydney Opera House. Let me zoom in.' },
-      { call: { name: 'draw_map', args: SEED_PICK_MAP_ARGS } },
+      { call: { name: 'draw_map', args: SEED_PICK_MAP_ARGS }, meanwhile: [{ say: 'One moment.' }] },
       { sayFrom: afterTool('The map is now zoomed in on Bennelong. Enjoy dinner!') },
     ],
   },
   {
     match: /restaurant|sydney/i,
     reply: [
-      { call: { name: 'draw_map', args: SEED_SYDNEY_MAP_ARGS } },
+      { call: { name: 'draw_map', args: SEED_SYDNEY_MAP_ARGS }, meanwhile: [{ say: 'I\'m marking three Sydney restaurants on a map.' }] },
       {
         sayFrom: afterTool('I\'ve marked three Sydney restaurants that are getting a lot of attention right now: ' +
           SEED_RESTAURANTS.map((r) => `${r.label} is ${r.name}, at ${r.where}`).join('; ') + '.'),
@@ -258,7 +260,7 @@ const RULES: Rule[] = [
     reply: (turn) => {
       const theme = themeIn(turn.text)
       return [
-        { call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON, theme } } },
+        { call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON, theme } }, meanwhile: [{ say: `Redrawing the chart with the ${theme} theme.` }] },
         { sayFrom: afterTool(`I've redrawn the chart with the ${theme} theme.`) },
       ]
     },
@@ -266,7 +268,7 @@ const RULES: Rule[] = [
   {
     match: /\b(plot|chart|graph|visuali[sz]e)/i,
     reply: [
-      { call: { name: 'render_altair', args: SEED_RENDER_ALTAIR_ARGS } },
+      { call: { name: 'render_altair', args: SEED_RENDER_ALTAIR_ARGS }, meanwhile: [{ say: 'I\'m drawing a line chart of the runtimes by year.' }] },
       {
         sayFrom: afterTool('Here is a line chart of the five films\' runtimes by release year. The two Dune films ' +
           'and Blade Runner 2049 are the longest; Arrival is the shortest.'),

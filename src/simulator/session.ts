@@ -12,14 +12,18 @@
  *   responses start a new one as `scheduling` says (INTERRUPT, WHEN_IDLE, SILENT);
  * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle.
  */
+import { randomUUID } from 'node:crypto'
+import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
 import { parseProtoDuration } from '../live/protocol.js'
-import { CallBook, newCallId } from './calls.js'
+import { CallBook, type CallGroup, newCallId } from './calls.js'
 import { AudioInput } from './input.js'
 import { type Json, contentText, list, obj } from './json.js'
 import type { CloseSpec } from './reasons.js'
-import { ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownFunctionCall, unsupportedMime } from './reasons.js'
+import {
+  ACTIVITY_WITH_AUTOMATIC_VAD, INTERNAL_ERROR, unknownField, unknownFunctionCall, unsupportedMime, unsupportedModalities,
+} from './reasons.js'
 import type { HandleStore, SessionSnapshot } from './resumption.js'
-import type { Action, Behavior, HistoryEntry, Modality, Script, ToolResponse, UserTurn } from './script.js'
+import type { Action, HistoryEntry, Modality, Script, ToolResponse, UserTurn } from './script.js'
 import { callList, describeSpeech, replyFor, resolveReply } from './script.js'
 import type { Outlet } from './turns.js'
 import { pace, streamSpeech, streamText, usageMetadata } from './turns.js'
@@ -54,10 +58,9 @@ interface Run {
   readonly speaks: boolean
   text: string
   audioMs: number
+  /** The NON_BLOCKING calls this turn made last, for `untilAnswered`. */
+  nonBlocking: CallGroup<Run> | undefined
 }
-
-/** Gemini 3.8 Live makes NON_BLOCKING the default function behaviour (reference §1.5). */
-const NON_BLOCKING_BY_DEFAULT = new Set(['gemini-3.8-live'])
 
 export class LiveSession {
   readonly #wire: Wire
@@ -68,6 +71,10 @@ export class LiveSession {
   readonly #handles: HandleStore
   readonly #log: SessionOptions['log']
   readonly #modality: Modality
+  /** What setup asked for in `responseModalities`, upper-cased (empty: the default, AUDIO). */
+  readonly #requestedModalities: string[]
+  /** The model marks turns with `interactionStatus` and `setupComplete` with a `sessionId`. */
+  readonly #sessionFields: boolean
   /** Declared function name → its `behavior` (undefined: the model's default). */
   readonly #functions = new Map<string, string | undefined>()
   readonly #history: HistoryEntry[]
@@ -93,8 +100,9 @@ export class LiveSession {
     this.#handles = options.handles
     this.#log = options.log
     const setup = options.setup
-    const modalities = list(obj(setup.generationConfig)?.responseModalities)
-    this.#modality = String(modalities[0] ?? 'AUDIO').toUpperCase() === 'TEXT' ? 'TEXT' : 'AUDIO'
+    this.#requestedModalities = list(obj(setup.generationConfig)?.responseModalities).map((m) => String(m).toUpperCase())
+    this.#modality = this.#requestedModalities[0] === 'TEXT' ? 'TEXT' : 'AUDIO'
+    this.#sessionFields = liveModel(options.model)?.sessionFields ?? false
     for (const tool of list(setup.tools)) {
       for (const declaration of list(obj(tool)?.functionDeclarations)) {
         const d = obj(declaration)
@@ -111,14 +119,42 @@ export class LiveSession {
   get modality (): Modality { return this.#modality }
   get history (): readonly HistoryEntry[] { return this.#history }
 
-  /** After setup: `setupComplete`, the first resumption handle, and the script's proactive turn if any. */
+  /**
+   * After setup: `setupComplete` (with a `sessionId` on models that send one), then either the model's refusal of
+   * what setup asked for, or the first resumption handle and the script's proactive turn if any.
+   */
   start (): void {
-    this.#send({ setupComplete: {} })
+    const removed = this.#removedField()
+    if (removed !== undefined) {
+      this.#wire.close(removed)
+      return
+    }
+    this.#send({ setupComplete: this.#sessionFields ? { sessionId: randomUUID() } : {} })
+    // "Handshake success is not capability" (reference §4 item 12): a modality the model cannot produce is refused
+    // after setupComplete, with 1007.
+    const requested = this.#requestedModalities
+    if (requested.length > 1 || (requested.length === 1 && !supportsModality(this.#model, requested[0] as Modality))) {
+      this.#wire.close(unsupportedModalities(requested))
+      return
+    }
     this.#updateResumption()
     if (this.#script.onSetup !== undefined) {
       const turn = this.#turn('', 'setup')
       void this.#runReply(resolveReply(this.#script.onSetup, turn), turn, [])
     }
+  }
+
+  /** A setup field this model no longer takes, refused as proto JSON refuses an unknown name (reference §1.2). */
+  #removedField (): CloseSpec | undefined {
+    for (const path of liveModel(this.#model)?.removedSetupFields ?? []) {
+      const names = path.split('.')
+      let value: unknown = this.#setup
+      for (const name of names) value = obj(value)?.[name]
+      if (value === undefined) continue
+      const proto = names.map((n) => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+      return unknownField(proto.at(-1) as string, ['setup', ...proto.slice(0, -1)].join('.'))
+    }
+    return undefined
   }
 
   /** A validated, camelized client message; `index` counts the connection's client messages (setup = 0). */
@@ -156,6 +192,8 @@ export class LiveSession {
   }
 
   #realtimeInput (input: Json): void {
+    // `video` (webcam `image/jpeg` frames, as the web console sends them) is taken in; this model does not look at
+    // it. Only legacy `mediaChunks` are refused for anything but audio (reference §1.3).
     const audio = obj(input.audio)
     if (audio !== undefined) this.#audioChunk(audio)
     for (const chunk of list(input.mediaChunks)) {
@@ -229,8 +267,12 @@ export class LiveSession {
     const answer = this.#calls.answer(message.functionResponses)
     if (!answer.ok) return this.#wire.close(unknownFunctionCall(answer.id))
     for (const { group, responses } of answer.completed) {
-      if (group.blocking) group.resolve?.(responses)
-      else this.#deliver(group.continuation, group.turn, responses)
+      if (group.blocking) {
+        group.resolve?.(responses)
+      } else {
+        this.#deliver(group.continuation, group.turn, responses)
+        group.answered?.()
+      }
     }
     this.#updateResumption()
   }
@@ -255,7 +297,7 @@ export class LiveSession {
   async #runReply (actions: readonly Action[], turn: UserTurn, responses: readonly ToolResponse[]): Promise<void> {
     if (this.#disposed) return
     const speaks = actions.some((a) => 'say' in a || 'sayFrom' in a || 'call' in a)
-    const run: Run = { controller: new AbortController(), turn, produced: false, speaks, text: '', audioMs: 0 }
+    const run: Run = { controller: new AbortController(), turn, produced: false, speaks, text: '', audioMs: 0, nonBlocking: undefined }
     this.#run = run
     this.#updateResumption()
     try {
@@ -293,16 +335,18 @@ export class LiveSession {
         const functionCalls = calls.map((c) => ({ id: newCallId(), name: c.name, args: c.args ?? {} }))
         this.#send({ toolCall: { functionCalls } })
         run.produced = true
-        const behavior = action.behavior ?? this.#behaviorOf(calls[0]?.name ?? '')
+        const behavior = effectiveBehavior(this.#model, action.behavior ?? this.#functions.get(calls[0]?.name ?? ''))
         if (behavior === 'BLOCKING') {
           latest = await this.#calls.wait(this.#calls.register(functionCalls, true, run, [], run.turn), run.controller.signal)
         } else {
-          this.#calls.register(functionCalls, false, undefined, actions.slice(i + 1), run.turn)
+          run.nonBlocking = this.#calls.register(functionCalls, false, undefined, actions.slice(i + 1), run.turn)
           if (action.meanwhile !== undefined) await this.#perform(action.meanwhile, run, latest)
           return
         }
       } else if ('wait' in action) {
         await pace(action.wait, run.controller.signal)
+      } else if ('untilAnswered' in action) {
+        await this.#untilAnswered(run, action.untilAnswered)
       } else if ('goAway' in action) {
         this.#wire.goAway(parseProtoDuration(action.goAway) ?? 0)
       } else if ('close' in action) {
@@ -314,10 +358,20 @@ export class LiveSession {
     }
   }
 
-  #behaviorOf (name: string): Behavior {
-    const declared = this.#functions.get(name)
-    if (declared === 'NON_BLOCKING' || declared === 'BLOCKING') return declared
-    return NON_BLOCKING_BY_DEFAULT.has(this.#model) ? 'NON_BLOCKING' : 'BLOCKING'
+  async #untilAnswered (run: Run, timeoutMs: number): Promise<void> {
+    const group = run.nonBlocking
+    if (group === undefined || group.responses.size >= group.ids.length) return
+    const signal = AbortSignal.any([run.controller.signal, AbortSignal.timeout(Math.max(0, timeoutMs))])
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done)
+        group.answered = undefined
+        resolve()
+      }
+      group.answered = done
+      signal.addEventListener('abort', done, { once: true })
+    })
+    run.controller.signal.throwIfAborted()
   }
 
   async #say (text: string, run: Run): Promise<void> {
@@ -336,7 +390,7 @@ export class LiveSession {
 
   #completeTurn (run: Run): void {
     this.#send({ serverContent: { generationComplete: true } })
-    this.#send({ serverContent: { turnComplete: true }, usageMetadata: this.#usage(run) })
+    this.#send({ serverContent: this.#turnComplete(), usageMetadata: this.#usage(run) })
     this.#remember(run)
   }
 
@@ -353,9 +407,19 @@ export class LiveSession {
     if (run.produced || run.speaks) {
       this.#send({ serverContent: { interrupted: true } })
       if (cancelled.length > 0) this.#send({ toolCallCancellation: { ids: cancelled } })
-      this.#send({ serverContent: { turnComplete: true }, usageMetadata: this.#usage(run) })
+      this.#send({ serverContent: this.#turnComplete(), usageMetadata: this.#usage(run) })
     }
     this.#remember(run)
+  }
+
+  /**
+   * `turnComplete`, and on models that send it `interactionStatus` ("always sent alongside turn_complete"):
+   * IN_PROGRESS while a NON_BLOCKING call is still running or its result is queued to be spoken, else IDLE [I].
+   */
+  #turnComplete (): Json {
+    if (!this.#sessionFields) return { turnComplete: true }
+    const busy = this.#calls.pending || this.#whenIdle.length > 0
+    return { turnComplete: true, interactionStatus: busy ? 'IN_PROGRESS' : 'IDLE' }
   }
 
   #remember (run: Run): void {

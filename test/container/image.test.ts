@@ -23,7 +23,7 @@ const run = promisify(execFile)
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const BASE_IMAGE = 'docker.io/library/node:20-bookworm-slim'
 const IMAGE = 'localhost/livegate:test'
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? `${REPO}scripts/container/containers.conf` }
 
 // Building the image from nothing (base image, npm ci, apt fonts) takes minutes on a 2-core CI machine.

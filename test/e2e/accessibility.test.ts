@@ -100,7 +100,7 @@ t.test('at phone width nothing scrolls sideways, and the chart does not move the
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl, PHONE)
   t.equal(await horizontalOverflow(page), 0, 'no sideways scroll on the empty page')
-  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
   t.equal(await page.locator('#settings').getAttribute('open'), null, 'the settings fold away once connected')
   const composer = await page.getByLabel('Message', { exact: true }).boundingBox()

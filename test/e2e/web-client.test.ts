@@ -24,8 +24,10 @@ t.setTimeout(900_000)
 const missing = chromiumMissing()
 if (missing !== undefined) t.fail(missing)
 
+/** A current model that can answer in text. */
 const TEXT_MODEL = 'gemini-3.1-flash-live-preview'
-const AUDIO_MODEL = 'gemini-2.5-flash-native-audio-preview-09-2025'
+/** The GA model, the page's default: audio replies only. */
+const AUDIO_MODEL = 'gemini-3.8-live'
 const MIC_TONE_HZ = 440
 const ARTIFACTS_DIR = path.resolve(import.meta.dirname, '../../test-artifacts')
 
@@ -94,6 +96,73 @@ t.test('types the seed prompts: streamed text answer, then the chart image serve
   await ask(page, 'What did I just say?')
   t.equal(await page.locator('#conversation-box').evaluate((el) => el.scrollTop), 0, 'the view stays where the reader put it')
   t.same(errors, [], 'no script errors on the page')
+})
+
+t.test('defaults: the GA model with audio replies; Text only for models that can give it; a remembered shut-down model is replaced', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  const model = page.getByLabel('Model')
+  const audio = page.getByRole('radio', { name: 'Audio' })
+  const text = page.getByRole('radio', { name: 'Text' })
+  t.equal(await model.inputValue(), 'gemini-3.8-live', 'the current GA model')
+  t.ok(await audio.isChecked(), 'audio replies')
+  t.ok(await text.isDisabled(), 'gemini-3.8-live cannot answer in text')
+  t.match(await page.locator('#modality-hint').innerText(), /audio only; its words are shown as the reply's text/)
+  const suggested = await page.locator('#models option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))
+  t.equal(suggested[0], 'gemini-3.8-live', 'GA first')
+  t.ok(suggested.includes(TEXT_MODEL))
+  t.notOk(suggested.includes('gemini-live-2.5-flash-preview') || suggested.includes('gemini-2.0-flash-live-001'), 'no shut-down model is suggested')
+
+  await model.fill(TEXT_MODEL)
+  t.ok(await text.isEnabled(), `${TEXT_MODEL} can answer in text`)
+  await text.check()
+  await model.fill('gemini-2.5-flash-native-audio-preview-12-2025')
+  t.ok(await text.isDisabled() && await audio.isChecked(), 'choosing an audio-only model moves the choice back to Audio')
+  await model.fill('some-future-live-model')
+  t.ok(await text.isEnabled(), 'a model the page does not know: Gemini decides, both are offered')
+
+  // Connect with the defaults: the setup Gemini gets, the spoken answer, its transcript as the reply's text.
+  await model.fill('gemini-3.8-live')
+  await connect(page, { token: CLIENT_TOKEN })
+  await waitReady(page)
+  t.match(latestConnection(gw).setup, {
+    model: 'models/gemini-3.8-live',
+    generationConfig: { responseModalities: ['AUDIO'] },
+    outputAudioTranscription: {},
+  })
+  await say(page, SEED_PROMPTS.filmsAudio)
+  const reply = page.locator('#conversation li.turn.model').first()
+  const spoken = await modelTurnText(page, 1)
+  t.match(spoken, /Denis Villeneuve's last five films are Dune: Part Two/, 'the transcription is the reply')
+  t.match(await reply.locator('.text').innerText(), /^Denis Villeneuve's last five films/, 'shown as the reply\'s text')
+  t.ok((await playback(page)).samplesQueued > 0, 'and the audio is played')
+
+  // Someone who last used the page before Google shut the old default down.
+  await page.evaluate(() => {
+    const storage = (globalThis as unknown as { localStorage: { setItem (k: string, v: string): void } }).localStorage
+    storage.setItem('livegate.settings', JSON.stringify({ model: 'gemini-live-2.5-flash-preview', modality: 'TEXT', voice: 'Puck' }))
+  })
+  await page.reload()
+  t.equal(await model.inputValue(), 'gemini-3.8-live', 'the shut-down model is replaced by the GA one')
+  t.ok(await audio.isChecked(), 'with audio replies')
+  t.match(await page.locator('#conversation .notice').first().innerText(), /gemini-live-2\.5-flash-preview, the model you used last, was shut down by Google on 2025-12-09/)
+  t.same(errors, [], 'no script errors')
+})
+
+t.test('on the default gemini-3.8-live the chart call is NON_BLOCKING: the model talks on, the chart appears, the result is spoken after', async (t) => {
+  const gw = await startGateway(t)
+  const { page, errors } = await openClient(browser, gw.httpUrl)
+  await connect(page, { token: CLIENT_TOKEN })
+  await waitReady(page)
+  await say(page, SEED_PROMPTS.plot)
+  const meanwhile = await modelTurnText(page, 1)
+  t.match(meanwhile, /drawing a line chart of the runtimes by year/, 'what the model says while the tool runs')
+  const chart = await loadedToolImage(page, 'render_altair')
+  t.ok(chart.naturalWidth > 0, 'the chart is shown')
+  t.match(await modelTurnText(page, 2), /Here is a line chart of the five films/, 'the result is spoken in the next turn')
+  const response = await latestConnection(gw).waitFor((f) => f.kind === 'toolResponse', UI_TIMEOUT_MS)
+  t.match(response.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: 'WHEN_IDLE' }] } })
+  t.same(errors, [])
 })
 
 t.test('AUDIO replies: voice and transcription in setup, samples reach the playback queue, transcript shown', async (t) => {
@@ -180,7 +249,7 @@ t.test('model text is shown as text, never parsed as HTML', async (t) => {
   const evil = 'Try <img src=x onerror="globalThis.pwned=1"> and **<b>bold</b>** and `<script>globalThis.pwned=2</script>`'
   const gw = await startGateway(t, { sim: { script: { rules: [{ match: /html/i, reply: [{ say: evil }] }] } } })
   const { page, errors } = await openClient(browser, gw.httpUrl)
-  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
   const text = await ask(page, 'Say some HTML')
   t.match(text, 'Try <img src=x onerror="globalThis.pwned=1"> and <b>bold</b> and <script>', 'the markup is visible as typed')
@@ -194,7 +263,7 @@ t.test('model text is shown as text, never parsed as HTML', async (t) => {
 t.test('goAway is announced, and a call for a function the page lacks is answered with an error, not left hanging', async (t) => {
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl)
-  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
   const conn = latestConnection(gw)
   conn.send({ goAway: { timeLeft: '50s' } })
@@ -211,14 +280,14 @@ t.test('goAway is announced, and a call for a function the page lacks is answere
 t.test('a wrong token shows the close code and reason; fixing it connects', async (t) => {
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl)
-  await connect(page, { token: 'not-a-livegate-token', model: TEXT_MODEL })
+  await connect(page, { token: 'not-a-livegate-token', model: TEXT_MODEL, modality: 'TEXT' })
   await page.locator('#status[data-state="closed"]').waitFor({ timeout: UI_TIMEOUT_MS })
   const status = await page.locator('#status').innerText()
   t.match(status, /1008/, 'close code shown')
   t.match(status, /LG_ERR_AUTH_INVALID/, 'close reason shown')
   t.notMatch(status, /not-a-livegate-token/, 'the token is not echoed')
   t.match(await page.locator('#conversation .notice.error').last().innerText(), /1008/)
-  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
   t.pass('connected with the right token')
   t.same(errors.filter((e) => !e.includes('WebSocket')), [], 'no script errors (the refused socket may log one)')
@@ -227,7 +296,7 @@ t.test('a wrong token shows the close code and reason; fixing it connects', asyn
 t.test('a server close shows its reason, and Reconnect is one click', async (t) => {
   const gw = await startGateway(t)
   const { page } = await openClient(browser, gw.httpUrl)
-  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL })
+  await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
   latestConnection(gw).close(1011, 'Deadline expired before operation could complete.')
   await page.locator('#status[data-state="closed"]').waitFor({ timeout: UI_TIMEOUT_MS })

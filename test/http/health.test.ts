@@ -7,7 +7,7 @@ import { openLive, isTurnComplete, say, textOf, type TestClient } from '../helpe
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON } from '../../src/simulator/seed.js'
 
-const SETUP = { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', generation_config: { response_modalities: ['TEXT'] } } }
+const SETUP = { setup: { model: 'models/gemini-3.1-flash-live-preview', generation_config: { response_modalities: ['TEXT'] } } }
 
 async function readyz (httpUrl: string): Promise<{ status: number, body: Record<string, unknown> }> {
   const res = await fetch(`${httpUrl}/readyz`)

@@ -87,7 +87,7 @@ for (const sdk of SDKS) {
 t.test('a raw ws client in the seed notebook\'s style does a client tool round trip in snake_case', async (t) => {
   const gw = await startGateway(t, { sim: { script } })
   const client = await connect(gw.wsUrl)
-  client.send({ setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', tools: [{ function_declarations: [WEATHER] }], generation_config: { response_modalities: ['TEXT'] } } })
+  client.send({ setup: { model: 'models/gemini-3.1-flash-live-preview', tools: [{ function_declarations: [WEATHER] }], generation_config: { response_modalities: ['TEXT'] } } })
   await client.waitFor(hasKey('setupComplete'))
   client.send({ client_content: { turns: [{ role: 'user', parts: [{ text: 'weather please' }] }], turn_complete: true } })
   const callFrame = await client.waitFor(hasKey('toolCall'))

@@ -1,11 +1,12 @@
 import t from 'tap'
 import { startGateway, SERVER_KEY } from '../helpers/gateway.js'
-import { connect, say, hasKey, isTurnComplete, textOf, type TestClient, type ClientFrame } from '../helpers/ws-client.js'
+import { connect, openLive, say, hasKey, isTurnComplete, textOf, type TestClient, type ClientFrame } from '../helpers/ws-client.js'
+import { encodeServerMessage } from '../../src/live/protocol.js'
 import type { Script } from '../../src/simulator/script.js'
 import { SEED_ALTAIR_JSON, SEED_PROMPTS, SEED_TOOLS, RENDER_ALTAIR_DECLARATION } from '../../src/simulator/seed.js'
 import type { ReceivedFrame } from '../../src/simulator/types.js'
 
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 /** A deadline, not a speed target: the first render of a fresh pool loads vega in a new worker, slow on a busy CI box. */
 const RENDER_WAIT_MS = 60000
 const WEATHER = { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }
@@ -238,7 +239,7 @@ t.test('the same scenario through the official @google/genai SDK', async (t) => 
   let done: () => void = () => {}
   const turnDone = new Promise<void>((resolve) => { done = resolve })
   const session = await ai.live.connect({
-    model: 'gemini-2.5-flash-native-audio-preview-09-2025',
+    model: 'gemini-3.1-flash-live-preview',
     config: { responseModalities: [Modality.TEXT] },
     callbacks: {
       onmessage: (m) => {
@@ -259,7 +260,8 @@ t.test('the same scenario through the official @google/genai SDK', async (t) => 
 t.test('NON_BLOCKING server tools answer with the configured scheduling', async (t) => {
   const script: Script = { rules: [{ match: /plot/, reply: [{ call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } }, behavior: 'NON_BLOCKING', meanwhile: [{ say: 'working on it' }] }, { say: 'there it is' }] }] }
   const gw = await startGateway(t, { sim: { script }, env: { LIVEGATE_TOOL_BEHAVIOR: 'NON_BLOCKING', LIVEGATE_TOOL_SCHEDULING: 'INTERRUPT' } })
-  const client = await openSeedSession(gw.wsUrl)
+  // A model that runs both behaviours and defaults to BLOCKING: the declaration decides.
+  const client = await openLive(gw.wsUrl, { setup: { model: 'models/gemini-2.5-flash-native-audio-preview-12-2025' } })
   const conn = gw.sim.connections[0]!
   const declared = ((conn.setup?.tools ?? []) as Array<{ functionDeclarations?: Array<{ name: string, behavior?: string }> }>)
     .flatMap((entry) => entry.functionDeclarations ?? [])
@@ -267,5 +269,90 @@ t.test('NON_BLOCKING server tools answer with the configured scheduling', async 
   say(client, 'plot it')
   const frame = await conn.waitFor((f) => f.kind === 'toolResponse', RENDER_WAIT_MS)
   t.match(frame.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: 'INTERRUPT', response: { result: 'ok' } }] } })
+  client.ws.close()
+})
+
+const GA_SETUP = { setup: { model: 'models/gemini-3.8-live', generationConfig: { responseModalities: ['AUDIO'] }, outputAudioTranscription: {} } }
+const spoken = (frames: readonly ClientFrame[]): string =>
+  frames.map((f) => (f.json?.serverContent as { outputTranscription?: { text?: string } } | undefined)?.outputTranscription?.text ?? '').join('')
+
+t.test('gemini-3.8-live: a server tool declared without behavior is NON_BLOCKING, so its response carries scheduling; a result that lands mid-speech does not break the turn', async (t) => {
+  const script: Script = {
+    rules: [{
+      match: /plot/,
+      reply: [
+        { say: 'Let me draw that.' },
+        // The model keeps talking until the result has landed, then finishes its sentence.
+        { call: { name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } }, meanwhile: [{ say: 'Drawing it now.' }, { untilAnswered: RENDER_WAIT_MS }, { say: 'Almost done.' }] },
+        { sayFrom: (r) => `The chart is drawn: ${String(r[0]?.response.result)}.` },
+      ],
+    }],
+  }
+  const cases: Array<{ name: string, env: Record<string, string>, scheduling: string }> = [
+    { name: 'default', env: {}, scheduling: 'WHEN_IDLE' },
+    { name: 'LIVEGATE_TOOL_SCHEDULING=SILENT', env: { LIVEGATE_TOOL_SCHEDULING: 'SILENT' }, scheduling: 'SILENT' },
+  ]
+  for (const c of cases) {
+    const gw = await startGateway(t, { sim: { script }, env: c.env })
+    const client = await openLive(gw.wsUrl, GA_SETUP)
+    const conn = gw.sim.connections[0]!
+    const declared = ((conn.setup?.tools ?? []) as Array<{ functionDeclarations?: Array<{ name: string, behavior?: string }> }>)
+      .flatMap((entry) => entry.functionDeclarations ?? [])
+    t.equal(declared.find((d) => d.name === 'render_altair')?.behavior, undefined, `${c.name}: no behavior declared: the model's default applies`)
+    say(client, 'plot it')
+    const response = await conn.waitFor((f) => f.kind === 'toolResponse', RENDER_WAIT_MS)
+    // The model's turn is still open (it waits in `untilAnswered` for this very response).
+    t.notOk(client.frames.some(isTurnComplete), `${c.name}: the result landed while the model was speaking`)
+    t.match(response.message, { toolResponse: { functionResponses: [{ name: 'render_altair', scheduling: c.scheduling, response: { result: 'ok' } }] } },
+      `${c.name}: scheduling ${c.scheduling}`)
+    const first = await client.waitFor(isTurnComplete, RENDER_WAIT_MS)
+    const turn = client.frames.slice(0, client.frames.indexOf(first) + 1)
+    t.equal(spoken(turn), 'Let me draw that. Drawing it now. Almost done.', `${c.name}: the model finished what it was saying after the result landed`)
+    t.notOk(turn.some((f) => (f.json?.serverContent as { interrupted?: boolean } | undefined)?.interrupted === true), `${c.name}: not interrupted`)
+    t.notOk(client.frames.some(hasKey('toolCall')), `${c.name}: the client never sees the server call`)
+    t.match(first.json, { serverContent: { turnComplete: true, interactionStatus: c.scheduling === 'SILENT' ? 'IDLE' : 'IN_PROGRESS' } })
+    if (c.scheduling === 'WHEN_IDLE') {
+      const next = await client.waitFor((f) => client.frames.indexOf(f) > client.frames.indexOf(first) && isTurnComplete(f), RENDER_WAIT_MS)
+      t.equal(spoken(client.frames.slice(client.frames.indexOf(first) + 1, client.frames.indexOf(next) + 1)), 'The chart is drawn: ok.',
+        'WHEN_IDLE: the result is spoken in the next turn')
+    }
+    t.equal(toolResponses(conn.received).length, 1, `${c.name}: one toolResponse upstream`)
+    client.ws.close()
+  }
+})
+
+t.test('on the sync-only 3.1 preview a server tool is BLOCKING: no scheduling in its response', async (t) => {
+  const gw = await startGateway(t)
+  const client = await openLive(gw.wsUrl, { setup: { model: MODEL, generation_config: { response_modalities: ['TEXT'] } } })
+  const conn = gw.sim.connections[0]!
+  say(client, SEED_PROMPTS.plot)
+  const response = await conn.waitFor((f) => f.kind === 'toolResponse', RENDER_WAIT_MS)
+  const [fr] = toolResponses([response])
+  t.equal(fr?.name, 'render_altair')
+  t.notOk('scheduling' in (fr ?? {}), 'no scheduling for a BLOCKING call')
+  client.ws.close()
+})
+
+t.test('interactionStatus, turnCompleteReason, waitingForInput and setupComplete.sessionId pass through untouched', async (t) => {
+  const gw = await startGateway(t)
+  const client = await openLive(gw.wsUrl, GA_SETUP)
+  const conn = gw.sim.connections[0]!
+  t.match(client.frames[0]?.json, { setupComplete: { sessionId: /\S+/ } }, 'the simulator\'s sessionId reached the client')
+  t.ok(client.frames[0]?.binary, 'as the binary frame Gemini sent')
+  const plain = { serverContent: { turnComplete: true, turnCompleteReason: 'NEED_MORE_INPUT', waitingForInput: true, interactionStatus: 'IDLE' }, usageMetadata: { totalTokenCount: 3 } }
+  const before = client.frames.length
+  conn.send(plain)
+  const got = await client.waitFor((f) => client.frames.indexOf(f) >= before && isTurnComplete(f))
+  t.same(got.data, encodeServerMessage(plain), 'byte for byte')
+  // A frame the tool interceptor rewrites (it carries a server call) keeps the fields it does not own.
+  const mixed = {
+    serverContent: { interactionStatus: 'IN_PROGRESS', waitingForInput: false },
+    toolCall: { functionCalls: [{ id: 'function-call-77', name: 'render_altair', args: { altair_json: SEED_ALTAIR_JSON } }] },
+  }
+  const mark = client.frames.length
+  conn.send(mixed)
+  const rest = await client.waitFor((f) => client.frames.indexOf(f) >= mark && hasKey('serverContent')(f))
+  t.same(rest.json, { serverContent: mixed.serverContent }, 'the server call is taken out, the rest is as Gemini sent it')
+  await conn.waitFor((f) => f.kind === 'toolResponse', RENDER_WAIT_MS)
   client.ws.close()
 })

@@ -6,7 +6,10 @@ import { once } from 'node:events'
 import WebSocket, { type ClientOptions } from 'ws'
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js'
 
-export const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+/** A current model that can answer in TEXT (most tests read text replies). */
+export const MODEL = 'models/gemini-3.1-flash-live-preview'
+/** The current GA model: AUDIO replies only, NON_BLOCKING functions by default. */
+export const GA_MODEL = 'models/gemini-3.8-live'
 export const KEY = 'sim-test-key'
 export const PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent'
 
@@ -102,6 +105,14 @@ export function isTurnComplete (f: Frame): boolean {
 export function textOf (frames: readonly Frame[]): string {
   return frames.map((f) => (f.json.serverContent?.modelTurn?.parts ?? []).map((p: Json) => p.text ?? '').join('')).join('')
 }
+
+/** Concatenated `outputTranscription` deltas: what an audio turn said. */
+export function spokenOf (frames: readonly Frame[]): string {
+  return frames.map((f) => f.json.serverContent?.outputTranscription?.text ?? '').join('')
+}
+
+/** Setup for an AUDIO session on the GA model, transcribed so tests can read what it says. */
+export const GA_AUDIO_SETUP: Json = { model: GA_MODEL, generation_config: { response_modalities: ['AUDIO'] }, output_audio_transcription: {} }
 
 /** A compact name for each frame: `setupComplete`, `text`, `audio`, `generationComplete`, `turnComplete+usage`… */
 export function shape (f: Frame): string {

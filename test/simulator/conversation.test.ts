@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Script } from '../../src/simulator/index.js'
-import { RawClient, has, isTurnComplete, openSession, pcm, sendAudio, shape, startTestSimulator, textOf } from './client.js'
+import { GA_AUDIO_SETUP, RawClient, has, isTurnComplete, openSession, pcm, sendAudio, shape, spokenOf, startTestSimulator, textOf, type Frame } from './client.js'
 
 const WEATHER = { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }
 const TIME = { name: 'get_time', description: 'Time in a city', parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } } }
@@ -113,7 +113,7 @@ t.test('a function not declared in setup.tools is never called: the model says s
   client.ws.close()
 })
 
-t.test('NON_BLOCKING: the turn ends after the call; the response starts a new turn as its scheduling says', async (t) => {
+t.test('gemini-3.8-live: an undeclared behavior is NON_BLOCKING; the model keeps talking, the turn ends, the result is spoken as its scheduling says', async (t) => {
   const script: Script = {
     rules: [
       { match: /book/, reply: [{ say: 'Booking it.' }, { call: { name: 'get_weather' }, meanwhile: [{ say: 'Anything else?' }] }, { sayFrom: (r) => `Done: ${String(r[0]?.response.output)}.` }] },
@@ -121,18 +121,26 @@ t.test('NON_BLOCKING: the turn ends after the call; the response starts a new tu
     ],
   }
   const sim = await startTestSimulator(t, { script })
-  const client = await openSession(sim, { tools: [{ functionDeclarations: [{ ...WEATHER, behavior: 'NON_BLOCKING' }] }] })
+  // No `behavior` in the declaration: 3.8's default applies.
+  const client = await openSession(sim, { ...GA_AUDIO_SETUP, tools: [{ functionDeclarations: [WEATHER] }] })
+  const notAudio = (frames: Frame[]): string[] => frames.map(shape).filter((s) => !s.startsWith('audio'))
 
   let from = client.mark()
   client.say('book a table')
   const first = await client.turn(from)
-  t.same(first.map(shape).filter((s) => s !== 'text'), ['toolCall', 'generationComplete', 'turnComplete+usage'], 'the call does not hold the turn')
-  t.equal(textOf(first), 'Booking it.\n\nAnything else?')
+  t.same(notAudio(first), ['toolCall', 'generationComplete', 'turnComplete+interactionStatus+usage'], 'the call does not hold the turn')
+  t.equal(spokenOf(first), 'Booking it. Anything else?', 'the model kept talking after the call')
+  const callAt = first.findIndex(has('toolCall'))
+  t.equal(spokenOf(first.slice(0, callAt)).trim(), 'Booking it.', 'before the call')
+  t.equal(spokenOf(first.slice(callAt)).trim(), 'Anything else?', 'while the call runs')
+  t.equal(first.at(-1)!.json.serverContent.interactionStatus, 'IN_PROGRESS', 'the call is still running')
   const [call] = callsOf(first.find(has('toolCall'))!)
 
   from = client.mark()
   client.send({ toolResponse: { functionResponses: [{ id: call!.id, name: 'get_weather', response: { output: 'sunny' }, scheduling: 'WHEN_IDLE' }] } })
-  t.equal(textOf(await client.turn(from)), 'Done: sunny.', 'WHEN_IDLE and idle: a new turn at once')
+  const result = await client.turn(from)
+  t.equal(spokenOf(result), 'Done: sunny.', 'WHEN_IDLE and idle: a new turn at once')
+  t.equal(result.at(-1)!.json.serverContent.interactionStatus, 'IDLE')
 
   // SILENT: the model takes note and says nothing.
   from = client.mark()
@@ -144,7 +152,7 @@ t.test('NON_BLOCKING: the turn ends after the call; the response starts a new tu
   await new Promise((resolve) => setTimeout(resolve, 80))
   t.equal(client.frames.length, from, 'SILENT: nothing')
 
-  // WHEN_IDLE while the model is talking: after its turn.
+  // WHEN_IDLE (the default) while the model is talking: after its turn, which the result does not break.
   client.say('book once more')
   const [third] = callsOf(await client.waitFor(has('toolCall'), from))
   await client.turn(from)
@@ -152,9 +160,10 @@ t.test('NON_BLOCKING: the turn ends after the call; the response starts a new tu
   client.say('chat')
   await new Promise((resolve) => setTimeout(resolve, 20))
   client.send({ toolResponse: { functionResponses: [{ id: third!.id, name: 'get_weather', response: { output: 'rain' } }] } })
-  const chat = await client.turn(from, 3000)
-  t.equal(textOf(chat), 'chatting along', 'the running turn finishes first')
-  t.equal(textOf(await client.turn(client.frames.indexOf(chat.at(-1)!) + 1)), 'Done: rain.')
+  const chat = await client.turn(from, 5000)
+  t.equal(spokenOf(chat), 'chatting along', 'the running turn finishes first')
+  t.notOk(chat.some((f) => f.json.serverContent?.interrupted === true), 'not interrupted')
+  t.equal(spokenOf(await client.turn(client.frames.indexOf(chat.at(-1)!) + 1)), 'Done: rain.')
 
   // INTERRUPT: cuts the running turn.
   from = client.mark()
@@ -165,10 +174,65 @@ t.test('NON_BLOCKING: the turn ends after the call; the response starts a new tu
   client.say('chat')
   await new Promise((resolve) => setTimeout(resolve, 20))
   client.send({ toolResponse: { functionResponses: [{ id: fourth!.id, name: 'get_weather', response: { output: 'fog' }, scheduling: 'INTERRUPT' }] } })
-  const cut = await client.turn(from, 3000)
-  t.same(cut.map(shape), ['interrupted', 'turnComplete+usage'], 'the turn that had not spoken yet is closed: interrupted, turnComplete')
-  t.equal(textOf(await client.turn(client.frames.indexOf(cut.at(-1)!) + 1)), 'Done: fog.')
+  const cut = await client.turn(from, 5000)
+  t.same(cut.map(shape), ['interrupted', 'turnComplete+interactionStatus+usage'], 'the turn that had not spoken yet is closed: interrupted, turnComplete')
+  t.equal(spokenOf(await client.turn(client.frames.indexOf(cut.at(-1)!) + 1)), 'Done: fog.')
   client.ws.close()
+})
+
+t.test('gemini-3.8-live: a result that lands while the model is still talking waits for its turn (WHEN_IDLE) or cuts it (INTERRUPT)', async (t) => {
+  const script: Script = {
+    rules: [{
+      match: /weather/,
+      reply: [
+        { call: { name: 'get_weather' }, meanwhile: [{ say: 'Checking.' }, { untilAnswered: 30_000 }, { say: 'Still talking about the weather in general, at some length, while the answer waits.' }] },
+        { sayFrom: (r) => `It is ${String(r[0]?.response.output)}.` },
+      ],
+    }],
+  }
+  const sim = await startTestSimulator(t, { script })
+  for (const scheduling of ['WHEN_IDLE', 'INTERRUPT']) {
+    const client = await openSession(sim, { ...GA_AUDIO_SETUP, tools: [{ functionDeclarations: [WEATHER] }] })
+    const from = client.mark()
+    client.say('weather?')
+    const [call] = callsOf(await client.waitFor(has('toolCall'), from))
+    await client.waitFor((f) => spokenOf([f]).includes('.'), from)
+    t.notOk(client.frames.slice(from).some(isTurnComplete), `${scheduling}: the model is still in its turn`)
+    client.send({ toolResponse: { functionResponses: [{ id: call!.id, name: 'get_weather', response: { output: 'hail' }, scheduling }] } })
+    const first = await client.turn(from)
+    const second = await client.turn(client.frames.indexOf(first.at(-1)!) + 1)
+    t.equal(spokenOf(second), 'It is hail.', `${scheduling}: the result is spoken in a turn of its own`)
+    if (scheduling === 'WHEN_IDLE') {
+      t.equal(spokenOf(first), 'Checking. Still talking about the weather in general, at some length, while the answer waits.', 'WHEN_IDLE: the turn is finished first')
+      t.notOk(first.some((f) => f.json.serverContent?.interrupted === true), 'WHEN_IDLE: not interrupted')
+      t.equal(first.at(-1)!.json.serverContent.interactionStatus, 'IN_PROGRESS', 'WHEN_IDLE: more to say')
+    } else {
+      t.ok(first.some((f) => f.json.serverContent?.interrupted === true), 'INTERRUPT: the talking is cut off')
+      t.notOk(first.some(has('toolCallCancellation')), 'INTERRUPT: nothing to cancel (the call is answered)')
+    }
+    client.ws.close()
+  }
+})
+
+t.test('behaviour follows the model: BLOCKING declared on 3.8 holds the turn; NON_BLOCKING on the sync-only 3.1 preview does too', async (t) => {
+  const script: Script = { rules: [{ match: /weather/, reply: [{ call: { name: 'get_weather' }, meanwhile: [{ say: 'never said' }] }, { sayFrom: (r) => `It is ${String(r[0]?.response.output)}.` }] }] }
+  const sim = await startTestSimulator(t, { script })
+  const cases = [
+    { name: 'gemini-3.8-live, behavior BLOCKING', setup: { ...GA_AUDIO_SETUP, tools: [{ functionDeclarations: [{ ...WEATHER, behavior: 'BLOCKING' }] }] }, read: spokenOf },
+    { name: 'gemini-3.1-flash-live-preview, behavior NON_BLOCKING', setup: { tools: [{ functionDeclarations: [{ ...WEATHER, behavior: 'NON_BLOCKING' }] }] }, read: textOf },
+  ]
+  for (const c of cases) {
+    const client = await openSession(sim, c.setup)
+    const from = client.mark()
+    client.say('weather?')
+    const [call] = callsOf(await client.waitFor(has('toolCall'), from))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    t.notOk(client.frames.slice(from).some(isTurnComplete), `${c.name}: the turn waits for the response`)
+    client.send({ toolResponse: { functionResponses: [{ id: call!.id, name: 'get_weather', response: { output: 'snow' } }] } })
+    const frames = await client.turn(from)
+    t.equal(c.read(frames), 'It is snow.', `${c.name}: one turn, the result in it, nothing said meanwhile`)
+    client.ws.close()
+  }
 })
 
 t.test('barge-in by clientContent: interrupted, then turnComplete, never generationComplete; then the new answer', async (t) => {

@@ -1,8 +1,11 @@
 import t from 'tap'
 import { GoogleGenAI, Modality, type LiveServerMessage } from '@google/genai'
 import { GoogleGenAI as GoogleGenAI2 } from 'genai2'
-import { SEED_MODEL, SEED_PROMPTS, SEED_RENDER_ALTAIR_ARGS, SEED_TOOLS } from '../../src/simulator/index.js'
-import { KEY, startTestSimulator } from './client.js'
+import { SEED_PROMPTS, SEED_RENDER_ALTAIR_ARGS, SEED_TOOLS } from '../../src/simulator/index.js'
+import { KEY, MODEL, startTestSimulator } from './client.js'
+
+/** The SDK adds `models/` itself. */
+const TEXT_MODEL = MODEL.replace(/^models\//, '')
 
 interface Inbox {
   messages: LiveServerMessage[]
@@ -54,12 +57,12 @@ t.test('@google/genai 3.x connects with httpOptions.baseUrl and does a text turn
   const accepted = sim.nextConnection()
   const ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: sim.url } })
   const box = inbox()
-  const session = await ai.live.connect({ model: SEED_MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: box.callbacks })
+  const session = await ai.live.connect({ model: TEXT_MODEL, config: { responseModalities: [Modality.TEXT] }, callbacks: box.callbacks })
   const conn = await accepted
   t.equal(conn.path.startsWith('//ws/'), true, 'the SDK dials the double slash')
   t.equal(conn.apiVersion, 'v1', '3.x defaults to v1')
   t.equal(conn.credential, KEY)
-  t.equal(conn.setup?.model, `models/${SEED_MODEL}`)
+  t.equal(conn.setup?.model, MODEL)
   const done = box.next((m) => m.serverContent?.turnComplete === true)
   session.sendClientContent({ turns: SEED_PROMPTS.filmsAudio, turnComplete: true })
   const end = await done
@@ -75,7 +78,7 @@ t.test('@google/genai 3.x: a client-side tool round trip', async (t) => {
   const ai = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: sim.url } })
   const box = inbox()
   const session = await ai.live.connect({
-    model: SEED_MODEL,
+    model: TEXT_MODEL,
     config: { responseModalities: [Modality.TEXT], tools: [...SEED_TOOLS.plotting] as never },
     callbacks: box.callbacks,
   })
@@ -95,7 +98,7 @@ t.test('@google/genai 3.x: a refused key rejects connect() with the close reason
   const sim = await startTestSimulator(t)
   const ai = new GoogleGenAI({ apiKey: 'wrong', httpOptions: { baseUrl: sim.url } })
   const box = inbox()
-  await t.rejects(ai.live.connect({ model: SEED_MODEL, config: {}, callbacks: box.callbacks }), /API key not valid/)
+  await t.rejects(ai.live.connect({ model: TEXT_MODEL, config: {}, callbacks: box.callbacks }), /API key not valid/)
 })
 
 t.test('@google/genai 2.x (v1beta) does a text turn too', async (t) => {
@@ -103,7 +106,7 @@ t.test('@google/genai 2.x (v1beta) does a text turn too', async (t) => {
   const accepted = sim.nextConnection()
   const ai = new GoogleGenAI2({ apiKey: KEY, httpOptions: { baseUrl: sim.url } })
   const box = inbox()
-  const session = await ai.live.connect({ model: SEED_MODEL, config: { responseModalities: ['TEXT' as never] }, callbacks: box.callbacks as never })
+  const session = await ai.live.connect({ model: TEXT_MODEL, config: { responseModalities: ['TEXT' as never] }, callbacks: box.callbacks as never })
   t.equal((await accepted).apiVersion, 'v1beta')
   const done = box.next((m) => m.serverContent?.turnComplete === true)
   session.sendClientContent({ turns: SEED_PROMPTS.code, turnComplete: true })

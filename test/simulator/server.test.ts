@@ -108,7 +108,7 @@ t.test('snake_case input (the seed notebook) and binary client frames work; outp
   const sim = await startTestSimulator(t)
   const conn = sim.nextConnection()
   const client = await RawClient.open(sim.wsUrl())
-  client.send({ setup: { model: 'gemini-2.0-flash-live-001', generation_config: { response_modalities: ['TEXT'] } } }, true)
+  client.send({ setup: { model: 'gemini-3.1-flash-live-preview', generation_config: { response_modalities: ['TEXT'] } } }, true)
   await client.waitFor(has('setupComplete'))
   client.send({ client_content: { turns: [{ role: 'user', parts: [{ text: 'Please find the last 5 Denis Villeneuve movies.' }] }], turn_complete: true } }, true)
   const frames = await client.turn(0)
@@ -119,7 +119,7 @@ t.test('snake_case input (the seed notebook) and binary client frames work; outp
   t.same(received.map((f) => f.kind), ['setup', 'clientContent'], 'recorded with camelCase kinds')
   t.same(received.map((f) => f.binary), [true, true])
   t.match(received[1]?.message, { clientContent: { turns: [{ role: 'user' }], turnComplete: true } }, 'camelized message')
-  t.equal((await conn).setup?.model, 'gemini-2.0-flash-live-001', 'a model without models/ is accepted')
+  t.equal((await conn).setup?.model, 'gemini-3.1-flash-live-preview', 'a model without models/ is accepted')
   client.ws.close()
 })
 

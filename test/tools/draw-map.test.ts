@@ -5,7 +5,7 @@ import type { Script } from '../../src/simulator/script.js'
 import { SEED_PROMPTS, SEED_TOOLS, SEED_CAPITALS_MAP_ARGS } from '../../src/simulator/seed.js'
 import type { ReceivedFrame } from '../../src/simulator/types.js'
 
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 const WAIT_MS = 60000
 
 const toolResponses = (frames: readonly ReceivedFrame[]): Array<{ id: string, name: string, response: Record<string, unknown> }> =>

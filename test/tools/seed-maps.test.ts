@@ -9,7 +9,7 @@ import { assertGolden } from '../helpers/golden.js'
 import { decodePng } from '../helpers/pixels.js'
 import { SEED_PROMPTS, SEED_TOOLS } from '../../src/simulator/seed.js'
 
-const MODEL = 'models/gemini-2.5-flash-native-audio-preview-09-2025'
+const MODEL = 'models/gemini-3.1-flash-live-preview'
 /** A deadline, not a speed target: the first map of a fresh pool loads the gazetteer and map data in a new worker. */
 const WAIT_MS = 120000
 

@@ -14,10 +14,11 @@ export interface ConnectOptions {
 /** Longest wait for something the page should show: a limit, not an assertion on speed (CI machines get busy). */
 export const UI_TIMEOUT_MS = 120_000
 
-export async function connect (page: Page, { token = '', model, modality = 'TEXT', voice }: ConnectOptions = {}): Promise<void> {
+/** Fill the connect form and press Connect; what is not given keeps the page's default (or remembered) value. */
+export async function connect (page: Page, { token = '', model, modality, voice }: ConnectOptions = {}): Promise<void> {
   await page.getByLabel('livegate token').fill(token)
   if (model !== undefined) await page.getByLabel('Model').fill(model)
-  await page.getByRole('radio', { name: modality === 'AUDIO' ? 'Audio' : 'Text' }).check()
+  if (modality !== undefined) await page.getByRole('radio', { name: modality === 'AUDIO' ? 'Audio' : 'Text' }).check()
   if (voice !== undefined) await page.getByLabel('Voice').selectOption(voice)
   await page.getByRole('button', { name: /^(Connect|Reconnect with these settings)$/ }).click()
 }
