@@ -35,12 +35,16 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model, the plugin's prefix included (default: derived from the request's Host and the prefix)." },
   { name: 'LIVEGATE_LOG_LEVEL', kind: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
+  { name: 'LIVEGATE_DRAIN_MS', kind: 'int', default: '25000', min: 0, doc: 'On SIGTERM: time open sessions get to finish before they are closed with 1012 (25 s, inside a 30 s Kubernetes grace period).' },
   // Upstream
   { name: 'GEMINI_API_KEY', kind: 'string', secret: true, doc: 'The server-held Gemini API key. Unset (and no GOOGLE_API_KEY): the built-in simulator is the upstream.' },
   { name: 'GOOGLE_API_KEY', kind: 'string', secret: true, doc: 'Fallback for GEMINI_API_KEY.' },
   { name: 'LIVEGATE_UPSTREAM_URL', kind: 'url', doc: 'Gemini base URL (http(s) or ws(s)). Default: Google when a key is set, else the in-process simulator.' },
   { name: 'LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time allowed to open the upstream socket (10 s).' },
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
+  { name: 'LIVEGATE_RESUME_BUFFER_BYTES', kind: 'int', default: String(4 * MIB), min: 0, doc: 'Per session: bytes of client messages kept for replay after the newest resumption handle (4 MiB, about 90 s of 16 kHz audio). Past it the session goes on, but cannot be resumed until a newer handle covers the dropped messages.' },
+  { name: 'LIVEGATE_RESUME_BUFFER_MESSAGES', kind: 'int', default: '4096', min: 0, doc: 'Per session: client messages kept for replay after the newest resumption handle (0 turns transparent resumption off).' },
+  { name: 'LIVEGATE_RESUME_TRANSPARENT', kind: 'bool', default: 'false', doc: 'Ask the upstream for `sessionResumption.transparent` (Vertex AI), so it reports `lastConsumedClientMessageIndex`. The Gemini Developer API has no such field: leave it off there.' },
   // Clients
   { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens, each `name:secret` (a bare `secret` is named `client-<short hash>`); secrets are at least 16 characters. Unset (and no file): with a real Gemini key only loopback clients are served, unless LIVEGATE_ALLOW_ANONYMOUS.' },
   { name: 'LIVEGATE_CLIENT_TOKENS_FILE', kind: 'string', doc: 'File with more client tokens (a mounted secret): one `name:secret` per line; blank lines and `#` comments are ignored. Read once at start.' },
@@ -53,11 +57,23 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_IDLE_TIMEOUT_MS', kind: 'int', default: '600000', min: 1000, doc: 'A session with no frames either way for this long is closed with 1001 (10 min).' },
   { name: 'LIVEGATE_PING_INTERVAL_MS', kind: 'int', default: '25000', min: 100, doc: 'Keepalive ping to clients; a client that misses two is dropped (25 s).' },
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
+  // Limits and metrics
+  { name: 'LIVEGATE_MAX_SESSIONS', kind: 'int', default: '1000', min: 1, doc: 'Most sessions this process holds open at once; more are refused with 1013 `LG_ERR_LIMIT_SESSIONS`.' },
+  { name: 'LIVEGATE_MAX_SESSIONS_PER_CLIENT', kind: 'int', min: 1, doc: 'Most sessions one client holds open at once on this process (unset: no limit). Anonymous clients are counted per IP address.' },
+  { name: 'LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'New sessions one client may open per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'REST chart and map requests one client may make per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_DAILY_TOKENS_PER_CLIENT', kind: 'int', min: 1, doc: "Gemini tokens (from `usageMetadata`) one client may use per UTC day before new sessions are refused (unset: no budget); shared through Redis when LIVEGATE_STORE is Redis." },
+  { name: 'LIVEGATE_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', default: '1000', min: 0, doc: 'Mean event-loop delay above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (0: off).' },
+  { name: 'LIVEGATE_MAX_HEAP_USED_BYTES', kind: 'int', min: 1024, doc: 'V8 heap use above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (unset: off).' },
+  { name: 'LIVEGATE_METRICS_TOKEN', kind: 'string', secret: true, doc: 'Bearer token `GET /metrics` requires (unset: /metrics is open).' },
   // Tools
   { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
+  // Outbound HTTP (maps, tiles, chart data)
+  { name: 'LIVEGATE_OUTBOUND_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Longest any outbound HTTP call (Google Static Maps, a tile, allowlisted chart data) may take, connect to last byte (10 s).' },
+  { name: 'LIVEGATE_OUTBOUND_MAX_BYTES', kind: 'int', default: String(20 * MIB), min: 1024, doc: 'Largest response body of an outbound HTTP call, enforced while it streams (20 MiB).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },
   { name: 'LIVEGATE_RENDER_THREADS', kind: 'int', default: String(Math.max(1, Math.min(4, os.availableParallelism()))), min: 1, max: 64, doc: 'Render worker threads (default: CPU count, at most 4).' },
@@ -68,7 +84,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_CHART_MAX_ROWS', kind: 'int', default: '100000', min: 1, doc: 'Most data rows a chart may hold after its transforms run.' },
   { name: 'LIVEGATE_CHART_MAX_PIXELS', kind: 'int', default: String(4096 * 4096), min: 1, doc: 'Largest width × height × scale² of a rendered image (16.7 Mpx).' },
   // Artifacts
-  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: fs under the OS temp dir).' },
+  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: a private (0700) directory `livegate/artifacts` under the user\'s state directory, or a fresh temporary one when there is no home directory).' },
+  { name: 'XDG_STATE_HOME', kind: 'string', doc: 'The user\'s state directory (XDG Base Directory spec), home of the default artifact directory (default: `~/.local/state`).' },
   { name: 'LIVEGATE_STORE_MEMORY_BYTES', kind: 'int', default: String(64 * MIB), min: 0, doc: 'In-memory LRU in front of the store (64 MiB).' },
   { name: 'LIVEGATE_STORE_MAX_BYTES', kind: 'int', default: String(1024 * MIB), min: 1024, doc: 'Total size of stored artifacts before the oldest are evicted (1 GiB).' },
   { name: 'LIVEGATE_ARTIFACT_TTL_S', kind: 'int', default: String(7 * 24 * 3600), min: 1, doc: 'Artifacts older than this are evicted (7 days).' },
@@ -88,12 +105,18 @@ export interface Config {
   readonly publicUrl: string | undefined
   readonly logLevel: LogLevel
   readonly trustProxy: boolean
+  readonly drainMs: number
   readonly upstream: {
     /** Undefined: run the built-in simulator in-process and use it. */
     readonly baseUrl: string | undefined
     readonly apiKey: string | undefined
     readonly connectTimeoutMs: number
     readonly models: readonly string[] | undefined
+    readonly resumption: {
+      readonly bufferBytes: number
+      readonly bufferMessages: number
+      readonly transparent: boolean
+    }
   }
   readonly clients: {
     /** Named client tokens from LIVEGATE_CLIENT_TOKENS and LIVEGATE_CLIENT_TOKENS_FILE; undefined when neither is set. */
@@ -109,11 +132,29 @@ export interface Config {
     readonly pingIntervalMs: number
     readonly highWaterBytes: number
   }
+  /** Per-client and per-process limits (src/live/limits.ts, REST rate limit in app.ts); undefined: no limit. */
+  readonly limits: {
+    readonly maxSessions: number
+    readonly maxSessionsPerClient: number | undefined
+    readonly sessionsPerMinute: number | undefined
+    readonly rendersPerMinute: number | undefined
+    readonly dailyTokens: number | undefined
+    /** 0: off. */
+    readonly maxEventLoopDelayMs: number
+    readonly maxHeapUsedBytes: number | undefined
+  }
+  readonly metrics: {
+    readonly token: string | undefined
+  }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
+  }
+  readonly outbound: {
+    readonly timeoutMs: number
+    readonly maxBytes: number
   }
   readonly charts: {
     readonly urlAllowlist: readonly string[]
@@ -127,8 +168,10 @@ export interface Config {
   }
   readonly store: {
     readonly kind: 'memory' | 'fs' | 'redis'
-    /** Directory for `fs`, URL for `redis`. */
+    /** Directory for `fs` (empty: a fresh private temporary directory), URL for `redis`. */
     readonly location: string
+    /** The default directory, not one the operator named: created 0700 and tightened to 0700 if it was looser. */
+    readonly private?: boolean
     readonly memoryBytes: number
     readonly maxBytes: number
     readonly ttlSeconds: number
@@ -209,9 +252,10 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
   const str = (name: string): string | undefined => raw.get(name) as string | undefined
   const int = (name: string): number => raw.get(name) as number
+  const optionalInt = (name: string): number | undefined => raw.get(name) as number | undefined
   const list = (name: string): string[] | undefined => raw.get(name) as string[] | undefined
 
-  const store = parseStore(str('LIVEGATE_STORE'), problems)
+  const store = parseStore(str('LIVEGATE_STORE'), problems, str('XDG_STATE_HOME'))
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
   const tokens = parseClientTokens(list('LIVEGATE_CLIENT_TOKENS'), str('LIVEGATE_CLIENT_TOKENS_FILE'), problems)
@@ -231,11 +275,17 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     publicUrl: str('LIVEGATE_PUBLIC_URL'),
     logLevel: str('LIVEGATE_LOG_LEVEL') as LogLevel,
     trustProxy: raw.get('LIVEGATE_TRUST_PROXY') as boolean,
+    drainMs: int('LIVEGATE_DRAIN_MS'),
     upstream: {
       baseUrl: str('LIVEGATE_UPSTREAM_URL') ?? (apiKey !== undefined ? DEFAULT_UPSTREAM_URL : undefined),
       apiKey,
       connectTimeoutMs: int('LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS'),
       models: list('LIVEGATE_MODELS')?.map((m) => m.replace(/^models\//, '')),
+      resumption: {
+        bufferBytes: int('LIVEGATE_RESUME_BUFFER_BYTES'),
+        bufferMessages: int('LIVEGATE_RESUME_BUFFER_MESSAGES'),
+        transparent: raw.get('LIVEGATE_RESUME_TRANSPARENT') as boolean,
+      },
     },
     clients: {
       tokens,
@@ -249,11 +299,27 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       pingIntervalMs: int('LIVEGATE_PING_INTERVAL_MS'),
       highWaterBytes: int('LIVEGATE_HIGH_WATER_BYTES'),
     },
+    limits: {
+      maxSessions: int('LIVEGATE_MAX_SESSIONS'),
+      maxSessionsPerClient: optionalInt('LIVEGATE_MAX_SESSIONS_PER_CLIENT'),
+      sessionsPerMinute: optionalInt('LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT'),
+      rendersPerMinute: optionalInt('LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT'),
+      dailyTokens: optionalInt('LIVEGATE_DAILY_TOKENS_PER_CLIENT'),
+      maxEventLoopDelayMs: int('LIVEGATE_MAX_EVENT_LOOP_DELAY_MS'),
+      maxHeapUsedBytes: optionalInt('LIVEGATE_MAX_HEAP_USED_BYTES'),
+    },
+    metrics: {
+      token: str('LIVEGATE_METRICS_TOKEN'),
+    },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),
+    },
+    outbound: {
+      timeoutMs: int('LIVEGATE_OUTBOUND_TIMEOUT_MS'),
+      maxBytes: int('LIVEGATE_OUTBOUND_MAX_BYTES'),
     },
     charts: {
       urlAllowlist: list('LIVEGATE_CHART_URL_ALLOWLIST') ?? [],
@@ -326,8 +392,21 @@ function parseClientTokens (fromEnv: string[] | undefined, file: string | undefi
   return tokens
 }
 
-function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
-  if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
+/**
+ * `$XDG_STATE_HOME/livegate/artifacts`, else `~/.local/state/livegate/artifacts`; '' when there is no usable home
+ * (the store then makes a fresh private temporary directory). Never a fixed path in the shared temp directory, where
+ * another user could create it first.
+ */
+export function defaultArtifactDir (stateHome: string | undefined): string {
+  if (stateHome !== undefined && path.isAbsolute(stateHome)) return path.join(stateHome, 'livegate', 'artifacts')
+  let home = ''
+  try { home = os.homedir() } catch { home = '' }
+  if (home === '' || home === '/' || !path.isAbsolute(home)) return ''
+  return path.join(home, '.local', 'state', 'livegate', 'artifacts')
+}
+
+function parseStore (value: string | undefined, problems: string[], stateHome: string | undefined): { kind: 'memory' | 'fs' | 'redis', location: string, private?: boolean } {
+  if (value === undefined) return { kind: 'fs', location: defaultArtifactDir(stateHome), private: true }
   if (value === 'memory') return { kind: 'memory', location: '' }
   if (value.startsWith('fs:') && value.length > 3) return { kind: 'fs', location: path.resolve(value.slice(3)) }
   if (value.startsWith('redis://') || value.startsWith('rediss://')) return { kind: 'redis', location: value }
@@ -338,7 +417,7 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
   const secrets = [
-    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.upstream.apiKey, config.maps.apiKey, config.metrics.token, ...(config.clients.tokens ?? []).map((t) => t.secret),
     config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
   ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')

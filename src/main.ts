@@ -1,11 +1,13 @@
 /**
  * @module main
  * Process entry: read config, build the app, listen, and shut down gracefully on SIGINT/SIGTERM (node as PID 1 in a
- * container ignores SIGTERM unless the program handles it).
+ * container ignores SIGTERM unless the program handles it). SIGTERM (an orchestrator's stop) drains first: readiness
+ * 503, open sessions get LIVEGATE_DRAIN_MS, then 1012 (see live/drain.ts); SIGINT (a developer's Ctrl-C) closes now.
  */
 import { loadConfig } from './config.js'
 import { buildApp } from './app.js'
 import { isLivegateError } from './errors.js'
+import { drain } from './live/drain.js'
 
 async function main (): Promise<void> {
   let config
@@ -20,10 +22,11 @@ async function main (): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
-    app.log.info({ signal }, 'shutting down')
-    const force = setTimeout(() => process.exit(1), 15_000)
+    const drainMs = signal === 'SIGTERM' ? config.drainMs : 0
+    app.log.info({ signal, drainMs, sessions: app.livegate.sessions.size }, 'shutting down')
+    const force = setTimeout(() => process.exit(1), drainMs + 15_000)
     force.unref()
-    app.close().then(() => process.exit(0), (err: unknown) => {
+    drain(app.livegate, drainMs).then(async () => { await app.close() }).then(() => process.exit(0), (err: unknown) => {
       app.log.error({ err }, 'shutdown failed')
       process.exit(1)
     })

@@ -12,14 +12,23 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { Redis } from 'ioredis'
 import { loadConfig, type Config } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
+import type { LiveSession } from './live/session.js'
+import { createSessionLimits, limitKeyOf } from './live/limits.js'
+import { connectLimitRedis, memoryCounters, redisCounters } from './live/limit-counters.js'
+import { createMetrics } from './metrics.js'
+import metricsRoute from './http/metrics.js'
 import { credentialOf, queryOf } from './auth/credentials.js'
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
 import authTokensRoutes from './http/auth-tokens.js'
+import { ANONYMOUS_NAME } from './auth/identity.js'
 import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
 import { createToolRegistry } from './tools/registry.js'
@@ -63,9 +72,28 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.addHook('onClose', async () => { await auth.close() })
   app.decorateRequest('identity', null)
   logAuthMode(app, auth, config)
+  const sharedLimits = config.limits.sessionsPerMinute !== undefined || config.limits.rendersPerMinute !== undefined || config.limits.dailyTokens !== undefined
+  const limitRedis = config.store.kind === 'redis' && sharedLimits ? await connectLimitRedis(config.store.location) : undefined
+  if (limitRedis !== undefined) app.addHook('onClose', async () => { await closeRedis(limitRedis) })
+  const sessions = new Set<LiveSession>()
+  const metrics = createMetrics({
+    sessions: () => sessions,
+    renderQueue: () => chartStack.charts.renderQueue(),
+    artifactCache: () => chartStack.artifacts.cacheStats?.(),
+  })
+  const limits = createSessionLimits({
+    limits: config.limits,
+    counters: limitRedis === undefined ? memoryCounters() : redisCounters(limitRedis),
+    underPressure: () => context.underPressure(),
+    onRefusal: (limit) => { metrics.refused(limit) },
+    log: app.log,
+  })
   const context: LivegateContext = {
     config,
-    sessions: new Set(),
+    sessions,
+    limits,
+    metrics,
+    underPressure: () => false,
     closing: false,
     upstreamBaseUrl: config.upstream.baseUrl ?? '',
     upstreamApiKey: config.upstream.apiKey,
@@ -79,6 +107,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
   await app.register(health)
+  await app.register(metricsRoute)
   const registry = createToolRegistry([
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
@@ -90,19 +119,66 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
       publicBaseUrl: context.publicBaseUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })
-  // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
-  // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
-  // a plain <img src>.
-  await app.register(async function authenticatedApi (scope) {
-    scope.addHook('onRequest', requireClient(auth))
-    await scope.register(chartsRoutes, { prefix: '/v1' })
-    await scope.register(mapsRoutes, { prefix: '/v1' })
-    await scope.register(authTokensRoutes)
+  // Under event-loop or heap pressure the REST routes answer 503 (the server's state, not the client's doing, so not
+  // 429) and new sessions get 1013; health, metrics and open sessions are untouched.
+  await app.register(async function restApi (rest) {
+    await rest.register(underPressure, {
+      maxEventLoopDelay: config.limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: config.limits.maxHeapUsedBytes ?? 0,
+      async pressureHandler () {
+        metrics.refused('pressure')
+        throw new LivegateError('LG_ERR_LIMIT_PRESSURE', 'the gateway is overloaded; retry shortly or on another replica', { limitName: 'pressure', retryAfterSeconds: PRESSURE_RETRY_S })
+      },
+    })
+    context.underPressure = () => rest.isUnderPressure()
+    // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
+    // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
+    // a plain <img src>.
+    await rest.register(async function authenticatedApi (scope) {
+      scope.addHook('onRequest', requireClient(auth))
+      await scope.register(async function renderingApi (rendering) {
+        if (config.limits.rendersPerMinute !== undefined) await rendering.register(rateLimit, renderRateLimit(config, limitRedis, () => { metrics.refused('render_rate') }))
+        await rendering.register(chartsRoutes, { prefix: '/v1' })
+        await rendering.register(mapsRoutes, { prefix: '/v1' })
+      })
+      await scope.register(authTokensRoutes)
+    })
+    await rest.register(artifactsRoutes, { prefix: '/v1' })
   })
-  await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
+}
+
+const PRESSURE_RETRY_S = 10
+
+/**
+ * REST renders per client per minute (@fastify/rate-limit): counted in Redis when the store is Redis, so replicas
+ * share one count; a Redis outage lets requests through (`skipOnError`) rather than failing them.
+ */
+function renderRateLimit (config: Config, redis: Redis | undefined, onRefusal: () => void) {
+  return {
+    global: true,
+    max: config.limits.rendersPerMinute ?? 0,
+    timeWindow: 60_000,
+    ...(redis === undefined ? {} : { redis, nameSpace: 'livegate:limit:renders:' }),
+    skipOnError: true,
+    // Runs after requireClient (a route hook, after the scope's), so the identity is known.
+    keyGenerator (request: FastifyRequest): string {
+      return limitKeyOf(request.identity?.name ?? ANONYMOUS_NAME, request.ip)
+    },
+    errorResponseBuilder (_request: FastifyRequest, context: { max: number, ttl: number }): LivegateError {
+      onRefusal()
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000))
+      return new LivegateError('LG_ERR_LIMIT_RENDER_RATE', `at most ${context.max} render requests per minute for this client; retry in ${retryAfterSeconds} s`, { limitName: 'render_rate', retryAfterSeconds })
+    },
+  }
+}
+
+async function closeRedis (redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => {})
+  redis.disconnect()
 }
 
 /**

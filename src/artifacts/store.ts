@@ -41,6 +41,13 @@ export interface ArtifactStore {
   close (): Promise<void>
   /** Whether the store can be reached now, for /readyz; stores that cannot fail (memory, disk) omit it. */
   health? (): StoreHealth
+  /** Reads the in-memory tier answered (hits) or passed down (misses), for metrics; single-tier stores omit it. */
+  cacheStats? (): CacheStats
+}
+
+export interface CacheStats {
+  readonly hits: number
+  readonly misses: number
 }
 
 export interface StoreHealth {

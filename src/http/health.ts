@@ -2,10 +2,13 @@
  * @module http/health
  * `/healthz` (liveness, for the container HEALTHCHECK) and `/readyz` (ready to take sessions), outside `/v1` and auth.
  *
- * `/readyz` answers 503 only while the gateway shuts down. A shared artifact store (Redis) that cannot be reached is
- * reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
+ * `/readyz` answers 503 only while the gateway drains or shuts down (from the first moment of SIGTERM, live/drain.ts).
+ * A shared artifact store (Redis) that cannot be reached is reported in the body and logged, but the replica stays ready: sessions relay without a store, and one Redis outage
  * must not take every replica out of the load balancer at once. Tool runs meanwhile answer the model with
  * LG_ERR_ARTIFACT_STORE_UNAVAILABLE.
+ *
+ * Anonymous callers learn only `ok` / `unavailable` per dependency: the store's address and its last error go to the
+ * log (and to /metrics behind its token), never into this body.
  */
 import type { FastifyInstance } from 'fastify'
 
@@ -23,7 +26,7 @@ export default async function health (app: FastifyInstance): Promise<void> {
     return {
       status: 'ready',
       sessions: app.livegate.sessions.size,
-      store: store.ok ? { status: 'ok' } : { status: 'unavailable', reason: store.reason },
+      store: { status: store.ok ? 'ok' : 'unavailable' },
     }
   })
 }

@@ -10,12 +10,12 @@
  * A new session (no handle) counts one use of the token and must start before `newSessionExpireTime`; resuming
  * counts nothing.
  */
-import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
 import type { EphemeralGrant } from '../auth/identity.js'
 import type { UseCounter } from '../auth/use-counter.js'
 import { camelizeMessage, field, toCamel, type JsonObject } from './protocol.js'
 import type { LiveSession } from './session.js'
+import type { Dial } from './upstream.js'
 
 function isObject (value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
@@ -83,10 +83,10 @@ export interface SetupGate {
   /** Settles once the setup has been seen: resolves when the session may reach upstream, rejects with why not. */
   readonly admitted: Promise<void>
   /**
-   * Attach the dialed upstream once admitted (the client's frames, setup first, wait in the session meanwhile); refuse
+   * Dial now, attach the upstream once admitted (the client's frames, setup first, wait in the session meanwhile); refuse
    * the session if not; close it when the token expires.
    */
-  connect (session: LiveSession, upstream: Promise<WebSocket>): void
+  connect (session: LiveSession, dial: () => Dial): void
 }
 
 /** The setup hook and admission of one session opened with an ephemeral token. */
@@ -98,14 +98,13 @@ export function createEphemeralGate (grant: EphemeralGrant, uses: UseCounter, no
   admitted.catch(() => {})
   return {
     admitted,
-    connect (session, upstream) {
+    connect (session, dial) {
       admitted.catch((err: unknown) => {
         const lgErr = isLivegateError(err) ? err : new LivegateError('LG_ERR_AUTH_STORE_UNAVAILABLE', 'token check failed; retry')
         session.log.info({ code: lgErr.code }, 'client refused')
         session.fail(lgErr)
       })
-      upstream.then((socket) => admitted.then(() => session.attachUpstream(socket), () => socket.close()),
-        (err: unknown) => session.upstreamFailed(err))
+      session.connect(dial, admitted)
       // Google: "Gemini may preemptively close the session after [expireTime]"; livegate does, at that moment.
       const expiry = setTimeout(() => {
         session.fail(new LivegateError('LG_ERR_AUTH_TOKEN_EXPIRED', 'the token expired during the session'))

@@ -10,15 +10,17 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import { credentialOf, queryOf } from '../auth/credentials.js'
 import type { ClientIdentity } from '../auth/identity.js'
 import { checkLiveMethod, createOriginCheck } from './auth.js'
 import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
-import { LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
+import type { SessionTicket } from './limits.js'
+import { CLOSE_INTERNAL, LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost } from './upstream.js'
+import { dialUpstream, upstreamHost, type Dial } from './upstream.js'
 
 export interface LiveRoutesOptions {
   /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
@@ -40,11 +42,33 @@ function reject (socket: WebSocket, err: LivegateError): void {
   socket.close(err.wsCode, truncateCloseReason(`${err.code}: ${err.detail}`))
 }
 
+/**
+ * While an admission waits on a shared counter (Redis), stop reading the client and keep anything already read,
+ * so the session, once built, sees every frame in order.
+ */
+function holdFrames (socket: WebSocket): { replay (): void, drop (): void } {
+  const held: Array<[Buffer, boolean]> = []
+  const keep = (data: Buffer, isBinary: boolean): void => { held.push([data, isBinary]) }
+  socket.on('message', keep)
+  socket.pause()
+  return {
+    replay () {
+      socket.off('message', keep)
+      for (const [data, isBinary] of held) socket.emit('message', data, isBinary)
+      socket.resume()
+    },
+    drop () {
+      socket.off('message', keep)
+      socket.resume()
+    },
+  }
+}
+
 export default async function liveRoutes (app: FastifyInstance, options: LiveRoutesOptions): Promise<void> {
   const context = app.livegate
   const { config } = context
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
-  const { sessions, auth } = context
+  const { sessions, auth, limits, metrics } = context
   app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
 
   await app.register(websocket, {
@@ -59,7 +83,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
 
-  function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): void {
+  async function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): Promise<void> {
     if (context.closing) {
       reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
       return
@@ -67,38 +91,60 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const query = queryOf(request.raw.url ?? '')
     let interceptor: Interceptor
     let identity: ClientIdentity
+    let ticket: SessionTicket
+    let held: { replay (): void, drop (): void } | undefined
     try {
       checkOrigin(request.headers.origin)
       identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
       checkLiveMethod(identity, method)
       request.identity = identity
       interceptor = options.createInterceptor?.(request, query) ?? passThrough
+      const admission = limits.admit(identity.name, request.ip)
+      if (admission instanceof Promise) held = holdFrames(socket)
+      ticket = await admission
     } catch (err) {
+      held?.drop()
       if (!isLivegateError(err)) throw err
-      request.log.info({ code: err.code, origin: request.headers.origin }, 'client refused')
+      request.log.info({ code: err.code, origin: truncateForLog(request.headers.origin) }, 'client refused')
       reject(socket, err)
       return
     }
+    if (socket.readyState !== socket.OPEN || context.closing) {
+      ticket.release()
+      held?.drop()
+      if (context.closing) reject(socket, new LivegateError('LG_ERR_RELAY_SHUTDOWN', 'gateway is shutting down; reconnect'))
+      return
+    }
+    const clientName = identity.name
     // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
     const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
     releaseUpgrade(socket, request)
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
       models: config.upstream.models,
+      resumption: config.upstream.resumption,
       rewriteSetup: gate?.rewriteSetup,
+      onUsage (usage) {
+        ticket.recordUsage(usage)
+        metrics.usage(clientName, usage)
+      },
+      onUpstreamClose (code) { metrics.upstreamClosed(code) },
     }, interceptor)
     sessions.add(session)
     socket.once('close', () => {
       sessions.delete(session)
+      ticket.release()
+      metrics.sessionEnded(session)
     })
+    metrics.sessionStarted(clientName)
+    held?.replay()
     session.log.info('session started')
-    const dial = dialUpstream({ baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }, {
-      connectTimeoutMs: config.upstream.connectTimeoutMs,
-      maxPayload: config.clients.maxFrameBytes,
-    })
-    session.setUpstreamDial(dial.socket)
-    if (gate === undefined) dial.opened.then((upstream) => session.attachUpstream(upstream), (err: unknown) => session.upstreamFailed(err))
-    else gate.connect(session, dial.opened)
+    // The session dials again with the same target whenever it resumes on a new upstream connection.
+    const target = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
+    const dial = function dial (): Dial { return dialUpstream(target, dialOptions) }
+    if (gate === undefined) session.connect(dial)
+    else gate.connect(session, dial)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
@@ -106,7 +152,12 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
     for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
-      app.get(path, { websocket: true }, (socket, request) => open(socket, request, route.version, route.method))
+      app.get(path, { websocket: true }, (socket, request) => {
+        open(socket, request, route.version, route.method).catch((err: unknown) => {
+          request.log.error({ err }, 'session could not start')
+          socket.close(CLOSE_INTERNAL)
+        })
+      })
     }
   }
 }

@@ -3,26 +3,45 @@
  * One `LiveSession` per client socket: it owns one upstream socket at a time and relays frames both ways as they
  * came (same bytes, same frame type). Only the client's first frame (`setup`) is always parsed; other frames are
  * parsed only when the interceptor asks for them after a cheap byte check. The upstream socket can be swapped
- * (`attachUpstream`) while the client stays connected, for resumption across Gemini's connection limit.
+ * while the client stays connected (live/resumption.ts), for resumption across Gemini's connection limit and drops.
  */
 import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import {
-  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, field, parseFrame, sendableCloseCode, truncateCloseReason,
-  type JsonObject,
+  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, field, formatProtoDuration, parseFrame,
+  parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
+import {
+  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, isResumableClose,
+  type ResumptionOptions,
+} from './resumption.js'
+import type { Dial } from './upstream.js'
+import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
+/** Drops in a row, each before the resumed upstream gave a new handle, after which the session gives up. */
+const MAX_RESUMES_WITHOUT_PROGRESS = 3
+/** How long a replaced upstream gets to finish its close handshake before the new one resumes (Gemini refuses a
+ * resumption while the old socket is open, reference §1.6). */
+const OLD_UPSTREAM_CLOSE_MS = 2_000
+
+function ignoreError (): void {}
 
 export interface SessionOptions {
   readonly highWaterBytes: number
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
+  readonly resumption: ResumptionOptions
+  /** A turn's validated `usageMetadata` (limits, metrics). */
+  readonly onUsage?: (usage: TurnUsage) => void
+  /** The upstream socket closed while the session was open (metrics). */
+  readonly onUpstreamClose?: (code: number) => void
   /**
    * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
    * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
@@ -58,6 +77,8 @@ export class LiveSession implements SessionIO {
   clientBytes = 0
   upstreamFrames = 0
   upstreamBytes = 0
+  /** Tokens Gemini reported for this session's turns. */
+  readonly usage = new UsageTotals()
   /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so the hot path never reads the clock. */
   sawFrame = false
   lastActivityMs: number
@@ -69,9 +90,23 @@ export class LiveSession implements SessionIO {
   readonly #interceptor: Interceptor
   #upstream: WebSocket | undefined = undefined
   #upstreamOpen = false
-  /** Client frames that arrived before the upstream socket opened, in order. */
-  #pending: Array<{ data: Buffer, binary: boolean }> | undefined = []
+  /** Client frames go straight upstream; otherwise they wait in the replay log (dialing, or resuming). */
+  #ready = false
+  /** Bytes of client frames waiting while not ready (backpressure). */
   #pendingBytes = 0
+  #dial: (() => Dial) | undefined = undefined
+  readonly #resumption: Resumption
+  /** The setup frame to send when the first upstream opens. */
+  #setupFrame: { data: Buffer, binary: boolean } | undefined = undefined
+  /** A resumed upstream is open and its setupComplete (not shown to the client) has not come yet. */
+  #awaitingResume = false
+  /** goAway came: move at the next resumable moment, or when this timer fires. */
+  #switchTimer: NodeJS.Timeout | undefined = undefined
+  /** goAway was forwarded to a client that resumes itself: the end of this upstream is the client's business. */
+  #clientWarned = false
+  #resumesWithoutProgress = 0
+  /** Upstream connections this session has used. */
+  upstreamConnections = 0
   #setupSeen = false
   #closed = false
   #clientPaused = false
@@ -96,6 +131,7 @@ export class LiveSession implements SessionIO {
     this.log = log.child({
       sessionId: this.id, client: info.identity.name, clientKind: info.identity.kind, clientAddress: info.clientAddress, apiVersion: info.apiVersion,
     })
+    this.#resumption = new Resumption(options.resumption)
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
     this.#onClientSent = () => {
@@ -127,27 +163,83 @@ export class LiveSession implements SessionIO {
   get clientPaused (): boolean { return this.#clientPaused }
   get client (): WebSocket { return this.#client }
 
+  /** Whether the client's setup asked for session resumption itself (it then manages handles and goAway). */
+  get clientResumes (): boolean { return this.#resumption.clientAsked }
+
   /**
-   * Use `socket` (already open) as the upstream from now on. Frames queued while dialing are flushed to it. The
-   * previous upstream, if any, is detached without closing the client.
+   * Open the upstream with `dial`, and again with it whenever the session resumes on a new connection (after goAway
+   * or a drop) while the client stays connected. `admitted` holds the first upstream back until it settles (an
+   * ephemeral token's use is counted); when it rejects, the socket is closed and the gate fails the session.
    */
-  attachUpstream (socket: WebSocket): void {
-    const previous = this.#upstream
-    if (previous !== undefined && previous !== socket) this.#detach(previous)
-    this.#upstream = socket
-    this.#upstreamOpen = true
+  connect (dial: () => Dial, admitted?: Promise<void>): void {
+    this.#dial = dial
+    this.#openUpstream(false, admitted)
+  }
+
+  #openUpstream (resume: boolean, after: Promise<void> | undefined): void {
+    const dial = (this.#dial as () => Dial)()
+    this.#upstream = dial.socket
+    this.#upstreamOpen = false
+    this.#ready = false
+    this.upstreamConnections++
+    dial.opened.then(async (socket) => {
+      if (after !== undefined) {
+        // Until attached nothing listens on it; an error meanwhile must not reach the process.
+        socket.on('error', ignoreError)
+        try {
+          await after
+        } catch {
+          socket.close()
+          return
+        }
+        socket.off('error', ignoreError)
+      }
+      this.#attach(socket, resume)
+    }, (err: unknown) => {
+      if (!this.#closed && this.#upstream === dial.socket) this.upstreamFailed(err)
+    })
+  }
+
+  /** `socket` (open) is the upstream from now on: it gets the setup (with the handle when resuming), then the log. */
+  #attach (socket: WebSocket, resume: boolean): void {
     if (this.#closed) {
       socket.close(CLOSE_GOING_AWAY)
       return
     }
+    this.#upstream = socket
+    if (socket.readyState !== socket.OPEN) {
+      // It closed while the old upstream finished closing.
+      this.#upstreamClosed(CLOSE_ABNORMAL, Buffer.alloc(0))
+      return
+    }
+    this.#upstreamOpen = true
     socket.on('message', this.#onUpstreamMessage)
     socket.on('close', this.#onUpstreamClose)
     socket.on('error', this.#onUpstreamError)
-    const pending = this.#pending
-    this.#pending = undefined
+    if (this.#upstreamPaused) socket.pause()
+    if (resume) {
+      const setup = this.#resumption.resumeSetup()
+      socket.send(setup.data, setup.binary ? BINARY : TEXT)
+      this.#awaitingResume = true
+      return
+    }
+    const setup = this.#setupFrame
+    this.#setupFrame = undefined
+    if (setup !== undefined) socket.send(setup.data, setup.binary ? BINARY : TEXT)
+    this.#flush()
+  }
+
+  /** Write every message the upstream has not had yet, in order; from now on frames go straight through. */
+  #flush (): void {
+    const upstream = this.#upstream as WebSocket
+    const log = this.#resumption
+    for (let next = log.nextUnsent(); next !== undefined; next = log.nextUnsent()) {
+      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#onUpstreamSent)
+      log.markSent()
+    }
+    this.#ready = true
     this.#pendingBytes = 0
-    if (pending !== undefined) for (const frame of pending) this.#toUpstream(frame.data, frame.binary)
-    if (this.#clientPaused && socket.bufferedAmount <= this.#options.highWaterBytes) {
+    if (this.#clientPaused && upstream.bufferedAmount <= this.#options.highWaterBytes) {
       this.#clientPaused = false
       this.#client.resume()
     }
@@ -178,7 +270,9 @@ export class LiveSession implements SessionIO {
 
   sendUpstream (message: JsonObject): void {
     if (this.#closed) return
-    this.#toUpstream(Buffer.from(JSON.stringify(message)), false)
+    const kept = this.#resumption.filtersClient ? this.#resumption.filterToolResponse(message) : message
+    if (kept === undefined) return
+    this.#toUpstream(Buffer.from(JSON.stringify(kept)), false)
   }
 
   sendClient (message: JsonObject): void {
@@ -186,9 +280,20 @@ export class LiveSession implements SessionIO {
     this.#toClient(Buffer.from(JSON.stringify(message)), this.#upstreamBinary)
   }
 
-  setUpstreamDial (socket: WebSocket): void {
-    this.#upstream = socket
-    this.#upstreamOpen = false
+  /** Drain, first step: a client that resumes itself hears it should move (`goAway`), as Gemini would tell it. */
+  warnDrain (timeLeftMs: number): void {
+    if (this.#closed || !this.#resumption.clientAsked) return
+    this.sendClient({ goAway: { timeLeft: formatProtoDuration(timeLeftMs) } })
+  }
+
+  /** Drain, last step: a client that resumes itself gets the newest handle, then every client gets 1012. */
+  closeDrained (): void {
+    if (this.#closed) return
+    const handle = this.#resumption.handle
+    if (this.#resumption.clientAsked && handle !== undefined) {
+      this.sendClient({ sessionResumptionUpdate: { newHandle: handle, resumable: true } })
+    }
+    this.fail(new LivegateError('LG_ERR_RELAY_DRAINED', 'gateway restarting; reconnect through another replica'))
   }
 
   // Client → upstream ---------------------------------------------------------------------------------------------
@@ -200,6 +305,14 @@ export class LiveSession implements SessionIO {
     if (!this.#setupSeen) {
       this.#handleSetup(data, isBinary)
       return
+    }
+    if (this.#resumption.filtersClient && this.#resumption.wantsClientFrame(data)) {
+      const parsed = parseFrame(data)
+      if (parsed.ok) {
+        const kept = this.#resumption.filterToolResponse(parsed.message)
+        if (kept === undefined) return
+        if (kept !== parsed.message) data = Buffer.from(JSON.stringify(kept))
+      }
     }
     if (this.#interceptor.inspectsClient && this.#interceptor.wantsClientFrame(data)) {
       const parsed = parseFrame(data)
@@ -235,7 +348,7 @@ export class LiveSession implements SessionIO {
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
-      this.log = this.log.child({ model })
+      this.log = this.log.child({ model: truncateForLog(model) })
       const id = model.replace(/^models\//, '')
       if (this.#options.models !== undefined && !this.#options.models.includes(id)) {
         this.fail(new LivegateError('LG_ERR_RELAY_MODEL_NOT_ALLOWED', `model ${id.slice(0, 60)} is not allowed here`))
@@ -250,14 +363,19 @@ export class LiveSession implements SessionIO {
       if (isLivegateError(err)) { this.fail(err); return }
       throw err
     }
-    if (rewritten === undefined) this.#toUpstream(data, isBinary)
-    else this.#toUpstream(Buffer.from(JSON.stringify({ setup: rewritten })), isBinary)
+    const forwarded = this.#resumption.onSetup(rewritten ?? setup as JsonObject, rewritten !== undefined, isBinary)
+    this.#sendSetup(forwarded === undefined ? data : Buffer.from(JSON.stringify({ setup: forwarded })), isBinary)
+  }
+
+  #sendSetup (data: Buffer, binary: boolean): void {
+    if (this.#upstreamOpen && this.#upstream !== undefined) this.#upstream.send(data, binary ? BINARY : TEXT)
+    else this.#setupFrame = { data, binary }
   }
 
   #toUpstream (data: Buffer, binary: boolean): void {
     const upstream = this.#upstream
-    if (!this.#upstreamOpen || upstream === undefined) {
-      this.#pending?.push({ data, binary })
+    this.#resumption.push(data, binary)
+    if (!this.#ready || upstream === undefined) {
       this.#pendingBytes += data.length
       if (this.#pendingBytes > this.#options.highWaterBytes && !this.#clientPaused) {
         this.#clientPaused = true
@@ -266,6 +384,7 @@ export class LiveSession implements SessionIO {
       return
     }
     upstream.send(data, binary ? BINARY : TEXT, this.#onUpstreamSent)
+    this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {
       this.#clientPaused = true
       this.#client.pause()
@@ -279,11 +398,141 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
+    if (mayCarryUsage(data)) this.#readUsage(data)
+    const resumption = this.#resumption
+    if (this.#awaitingResume && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
+      resumption.frameSeen()
+      this.#resumed()
+      return
+    }
+    let message: JsonObject | undefined
+    if (resumption.enabled) {
+      if (data.indexOf(TOOL_CALL_MARKER) !== -1) {
+        const parsed = parseFrame(data)
+        if (parsed.ok) message = parsed.message
+        const toolCall = field(message, 'toolCall')
+        if (toolCall !== undefined) resumption.onToolCall(toolCall)
+      }
+      let lifecycle = false
+      if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
+        const parsed = parseFrame(data)
+        lifecycle = parsed.ok && this.#isLifecycle(parsed.message)
+        if (lifecycle && !this.#onLifecycle(parsed.ok ? parsed.message : {})) {
+          resumption.frameSeen()
+          return
+        }
+      }
+      resumption.frameSeen()
+      // Only model output counts towards a turn the client saw part of.
+      if (!lifecycle) resumption.relayedSinceHandle++
+    }
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
-      const parsed = parseFrame(data)
-      if (parsed.ok && !this.#interceptor.onUpstreamMessage(parsed.message)) return
+      if (message === undefined) {
+        const parsed = parseFrame(data)
+        if (parsed.ok) message = parsed.message
+      }
+      if (message !== undefined && !this.#interceptor.onUpstreamMessage(message)) return
     }
     this.#toClient(data, isBinary)
+  }
+
+  // Resumption ----------------------------------------------------------------------------------------------------
+
+  /**
+   * `sessionResumptionUpdate` and `goAway`: recorded, and shown only to a client that asked for resumption itself.
+   * Returns whether to forward the original frame.
+   */
+  #isLifecycle (message: JsonObject): boolean {
+    return field(message, 'sessionResumptionUpdate') !== undefined || field(message, 'goAway') !== undefined
+  }
+
+  #onLifecycle (message: JsonObject): boolean {
+    const resumption = this.#resumption
+    const update = field(message, 'sessionResumptionUpdate')
+    const goAway = field(message, 'goAway')
+    if (update !== undefined && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
+    // A goAway livegate cannot act on (no handle yet, or the log overflowed) still warns the client, as it would have.
+    const forward = resumption.clientAsked || (update === undefined && !resumption.canResume)
+    if (!forward) {
+      const rest: JsonObject = {}
+      let others = false
+      for (const key of Object.keys(message)) {
+        if (key === 'sessionResumptionUpdate' || key === 'goAway') continue
+        rest[key] = message[key]
+        others = true
+      }
+      if (others) this.sendClient(rest)
+    }
+    if (goAway !== undefined) this.#onGoAway(goAway)
+    else if (this.#switchTimer !== undefined && !resumption.busy) this.#switch('goAway')
+    return forward
+  }
+
+  #onGoAway (goAway: unknown): void {
+    if (this.#resumption.clientAsked) {
+      this.#clientWarned = true
+      return
+    }
+    if (this.#switchTimer !== undefined) return
+    const timeLeftMs = parseProtoDuration(field(goAway, 'timeLeft')) ?? 0
+    // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
+    this.#switchTimer = setTimeout(() => { this.#switch('goAway') }, timeLeftMs / 2)
+    this.#switchTimer.unref()
+    if (!this.#resumption.busy) this.#switch('goAway')
+  }
+
+  /** Leave the current (open) upstream for a new connection resumed with the newest handle. */
+  #switch (cause: 'goAway'): void {
+    if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
+    this.#switchTimer = undefined
+    const old = this.#upstream
+    if (this.#closed || this.#awaitingResume || !this.#upstreamOpen || old === undefined) return
+    // Without a usable handle nothing can be done now; the upstream's close decides (see #upstreamClosed).
+    if (!this.#resumption.canResume) return
+    this.#detach(old)
+    const oldClosed = new Promise<void>((resolve) => {
+      if (old.readyState === old.CLOSED) return resolve()
+      const timer = setTimeout(() => { old.terminate(); resolve() }, OLD_UPSTREAM_CLOSE_MS)
+      old.once('close', () => { clearTimeout(timer); resolve() })
+      old.close(CLOSE_NORMAL, 'resuming on a new connection')
+    })
+    this.#resume(cause, oldClosed)
+  }
+
+  /**
+   * Resume on a new connection. What dies with the old one is settled first: a model turn the client saw part of is
+   * marked interrupted (the replayed user turn gets a complete answer), and calls of the old upstream are cancelled
+   * the way Gemini cancels them (their answers would name ids the resumed session does not know).
+   */
+  #resume (cause: 'goAway' | 'drop', after: Promise<void> | undefined): void {
+    const resumption = this.#resumption
+    const lostTurn = resumption.busy && resumption.relayedSinceHandle > 0
+    const deadCalls = [...resumption.pendingCallIds]
+    const replayed = resumption.beginReplay()
+    this.#ready = false
+    this.#upstreamOpen = false
+    this.#pendingBytes = 0
+    if (lostTurn) this.sendClient({ serverContent: { interrupted: true } })
+    if (deadCalls.length > 0) {
+      const cancellation: JsonObject = { toolCallCancellation: { ids: deadCalls } }
+      if (!this.#interceptor.inspectsUpstream || this.#interceptor.onUpstreamMessage(cancellation)) this.sendClient(cancellation)
+    }
+    this.log.info({ cause, replayed, cancelledCalls: deadCalls.length, lostTurn }, 'resuming upstream')
+    this.#openUpstream(true, after)
+  }
+
+  /** The resumed upstream's setupComplete: the client already had one; send what the new upstream has not had. */
+  #resumed (): void {
+    this.#awaitingResume = false
+    this.log.info({ upstreamConnections: this.upstreamConnections }, 'upstream resumed')
+    this.#flush()
+  }
+
+  #readUsage (data: Buffer): void {
+    const usage = readUsage(data)
+    if (usage === undefined) return
+    this.usage.add(usage)
+    this.#options.onUsage?.(usage)
   }
 
   #toClient (data: Buffer, binary: boolean): void {
@@ -305,6 +554,7 @@ export class LiveSession implements SessionIO {
   #end (upstreamCode: number, upstreamReason: string): boolean {
     if (this.#closed) return false
     this.#closed = true
+    if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
     const upstream = this.#upstream
     if (upstream !== undefined) {
       this.#detach(upstream)
@@ -328,11 +578,32 @@ export class LiveSession implements SessionIO {
       clientBytes: this.clientBytes,
       upstreamFrames: this.upstreamFrames,
       upstreamBytes: this.upstreamBytes,
+      upstreamConnections: this.upstreamConnections,
+      usage: this.usage,
     }, 'session ended')
   }
 
   #upstreamClosed (code: number, reasonBytes: Buffer): void {
     if (this.#closed) return
+    this.#options.onUpstreamClose?.(code)
+    const resumption = this.#resumption
+    if (!this.#awaitingResume && !this.#clientWarned && isResumableClose(code) && resumption.enabled &&
+        resumption.handle !== undefined) {
+      if (resumption.lost) {
+        this.log.warn({ upstreamCloseCode: code }, 'upstream closed; replay buffer overflowed, cannot resume')
+        this.fail(new LivegateError('LG_ERR_RELAY_RESUME_BUFFER_FULL',
+          'upstream connection ended and the client data since the last resumption handle exceeded the replay buffer'))
+        return
+      }
+      if (this.#resumesWithoutProgress < MAX_RESUMES_WITHOUT_PROGRESS) {
+        this.#resumesWithoutProgress++
+        if (this.#upstream !== undefined) this.#detach(this.#upstream)
+        this.log.info({ upstreamCloseCode: code, upstreamReason: reasonBytes.toString().slice(0, 123) }, 'upstream dropped')
+        this.#resume('drop', undefined)
+        return
+      }
+    }
+    // A refused resumption (expired or unknown handle) ends the session with the upstream's own code and reason.
     let reason = reasonBytes.toString()
     let sendable = sendableCloseCode(code)
     if (code === CLOSE_ABNORMAL) {

@@ -30,7 +30,12 @@ export interface ToolInterceptorOptions {
   readonly events: boolean
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
+  /** Told of every finished run (metrics). */
+  readonly onRun?: ToolRunObserver
 }
+
+/** A finished server tool run: its tool name (from the registry, a bounded set), status and duration. */
+export type ToolRunObserver = (tool: string, status: RunStatus, seconds: number) => void
 
 interface FunctionCall { id: string, name: string, args: JsonObject }
 
@@ -39,7 +44,7 @@ interface Run {
   cancelled: boolean
 }
 
-type RunStatus = 'ok' | 'error' | 'cancelled'
+export type RunStatus = 'ok' | 'error' | 'cancelled'
 
 export class ToolInterceptor implements Interceptor {
   readonly inspectsUpstream = true
@@ -204,7 +209,9 @@ export class ToolInterceptor implements Interceptor {
   #finish (call: FunctionCall, started: number, status: RunStatus, artifacts: readonly ToolArtifact[], error: JsonObject | undefined): void {
     const session = this.#session
     if (session === undefined) return
-    const durationMs = Math.round((performance.now() - started) * 10) / 10
+    const elapsedMs = performance.now() - started
+    this.#options.onRun?.(call.name, status, elapsedMs / 1000)
+    const durationMs = Math.round(elapsedMs * 10) / 10
     session.log.info({ tool: call.name, callId: call.id, status, durationMs, errorCode: error?.code }, 'server tool run')
     if (!this.#options.events || this.#closed) return
     const toolRun: JsonObject = { id: call.id, name: call.name, args: call.args ?? {}, status, durationMs, artifacts: artifacts.map((a) => ({ ...a })) }
@@ -228,6 +235,7 @@ export interface ToolInterceptorFactoryOptions {
   readonly publicBaseUrl: (request: FastifyRequest) => string
   readonly scheduling: ToolScheduling
   readonly timeoutMs: number
+  readonly onRun?: ToolRunObserver
 }
 
 /**
@@ -246,6 +254,7 @@ export function createToolInterceptorFactory (options: ToolInterceptorFactoryOpt
       events: events === '1' || events === 'true',
       scheduling: options.scheduling,
       timeoutMs: options.timeoutMs,
+      ...(options.onRun === undefined ? {} : { onRun: options.onRun }),
     })
   }
 }

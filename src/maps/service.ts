@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto'
 import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
 import type { ArtifactStore } from '../artifacts/store.js'
+import { createOutbound, type Outbound } from '../net/outbound.js'
 import { parseMapArgs, parseMapQuery } from './params.js'
 import { createMapPool, type MapPool } from './pool.js'
 import { createGoogleProvider } from './providers/google.js'
@@ -61,10 +62,10 @@ export interface MapServiceOptions {
   readonly pool?: MapPool
 }
 
-export function pickProvider (config: Config, store: ArtifactStore, pool: MapPool): MapProvider {
+export function pickProvider (config: Config, store: ArtifactStore, pool: MapPool, outbound: Outbound = createOutbound(config.outbound)): MapProvider {
   const maps = config.maps
-  if (maps.apiKey !== undefined) return createGoogleProvider({ url: maps.googleUrl, apiKey: maps.apiKey, pool })
-  if (maps.tilesUrl !== undefined) return createTilesProvider({ template: maps.tilesUrl, attribution: maps.attribution, store, pool })
+  if (maps.apiKey !== undefined) return createGoogleProvider({ url: maps.googleUrl, apiKey: maps.apiKey, pool, outbound })
+  if (maps.tilesUrl !== undefined) return createTilesProvider({ template: maps.tilesUrl, attribution: maps.attribution, store, pool, outbound })
   return createOfflineProvider(pool)
 }
 
@@ -86,8 +87,9 @@ export function mapId (req: MapRequest, provider: MapProvider): string {
 export function createMapService (options: MapServiceOptions): MapService {
   const { config, store } = options
   const ownPool = options.pool === undefined
-  const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb })
-  const provider = pickProvider(config, store, pool)
+  const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs })
+  const outbound = createOutbound(config.outbound)
+  const provider = pickProvider(config, store, pool, outbound)
   const inflight = new Map<string, Shared>()
 
   async function cachedResult (id: string): Promise<MapResult | undefined> {
@@ -164,6 +166,7 @@ export function createMapService (options: MapServiceOptions): MapService {
       return await shared(req, id, opts.signal)
     },
     async close () {
+      await outbound.close()
       if (ownPool) await pool.close()
     },
   }

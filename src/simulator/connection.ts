@@ -62,6 +62,7 @@ export class Connection implements SimulatorConnection {
   readonly received: ReceivedFrame[] = []
   readonly closed: Promise<{ code: number, reason: string }>
   #setup: Record<string, unknown> | undefined
+  #resumedFrom: { connectionId: number, clientIndex: number } | undefined
   readonly #ws: WebSocket
   readonly #deps: ConnectionDeps
   #session: LiveSession | undefined
@@ -95,6 +96,7 @@ export class Connection implements SimulatorConnection {
   }
 
   get setup (): Record<string, unknown> | undefined { return this.#setup }
+  get resumedFrom (): { connectionId: number, clientIndex: number } | undefined { return this.#resumedFrom }
   get open (): boolean { return this.#open && this.#closeSent === undefined }
   /** Client frames seen but not kept in `received` (echo mode, or past the recording cap). */
   get unrecordedFrames (): number { return this.#unrecorded }
@@ -124,6 +126,7 @@ export class Connection implements SimulatorConnection {
   }
 
   terminate (): void {
+    this.#open = false
     this.#dispose()
     this.#ws.terminate()
   }
@@ -192,11 +195,13 @@ export class Connection implements SimulatorConnection {
     if (handle !== undefined) {
       if (entry === undefined) return this.fail(INVALID_HANDLE)
       if (entry.ownerId !== this.id && this.#deps.isOpen(entry.ownerId)) return this.fail(SESSION_STILL_OPEN)
+      this.#resumedFrom = { connectionId: entry.ownerId, clientIndex: entry.clientIndex }
     }
     this.#session = new LiveSession({
       send: (m) => { this.send(m) },
       close: (spec) => { this.close(spec.code, spec.reason) },
       goAway: (ms) => { this.goAway(ms) },
+      drop: () => { this.terminate() },
       connectionId: this.id,
     }, {
       script: this.#deps.script,

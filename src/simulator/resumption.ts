@@ -20,24 +20,28 @@ export interface HandleEntry {
   snapshot: SessionSnapshot
   /** The connection that issued the handle. */
   ownerId: number
+  /** Index of the last client message of that connection the snapshot includes (setup = 0). */
+  clientIndex: number
   issuedAt: number
 }
 
 export class HandleStore {
   readonly #entries = new Map<string, HandleEntry>()
   readonly #now: () => number
+  readonly #ttlMs: number
 
-  constructor (now: () => number = Date.now) {
+  constructor (now: () => number = Date.now, ttlMs = HANDLE_TTL_MS) {
     this.#now = now
+    this.#ttlMs = ttlMs
   }
 
   get size (): number { return this.#entries.size }
 
   /** Store a snapshot and return its new opaque handle. */
-  issue (snapshot: SessionSnapshot, ownerId: number): string {
+  issue (snapshot: SessionSnapshot, ownerId: number, clientIndex = 0): string {
     this.#prune()
     const handle = randomBytes(24).toString('base64url')
-    this.#entries.set(handle, { snapshot, ownerId, issuedAt: this.#now() })
+    this.#entries.set(handle, { snapshot, ownerId, clientIndex, issuedAt: this.#now() })
     return handle
   }
 
@@ -45,7 +49,7 @@ export class HandleStore {
   lookup (handle: string): HandleEntry | undefined {
     const entry = this.#entries.get(handle)
     if (entry === undefined) return undefined
-    if (this.#now() - entry.issuedAt > HANDLE_TTL_MS) {
+    if (this.#now() - entry.issuedAt > this.#ttlMs) {
       this.#entries.delete(handle)
       return undefined
     }
@@ -53,7 +57,7 @@ export class HandleStore {
   }
 
   #prune (): void {
-    const cutoff = this.#now() - HANDLE_TTL_MS
+    const cutoff = this.#now() - this.#ttlMs
     for (const [handle, entry] of this.#entries) {
       if (entry.issuedAt >= cutoff) break // insertion order is issue order
       this.#entries.delete(handle)

@@ -17,7 +17,7 @@
  * }
  *
  * A reply that says or calls something is one model turn: its output is followed by `generationComplete`, then
- * `turnComplete` with `usageMetadata`. A reply made only of `wait`, `send`, `goAway` or `close` emits nothing else,
+ * `turnComplete` with `usageMetadata`. A reply made only of `wait`, `send`, `goAway`, `close` or `drop` emits nothing else,
  * so a test can make the simulator do exactly one thing.
  */
 
@@ -82,6 +82,8 @@ export type Action =
   /** `goAway{timeLeft}` (a Duration string such as `'5s'`), then close 1011 when the time is up. */
   | { goAway: string }
   | { close: readonly [number, string] }
+  /** Drop the TCP connection without a close frame, as a failing backend or network does (the client sees 1006). */
+  | { drop: true }
   /** Send this raw server message as is. */
   | { send: Record<string, unknown> }
 

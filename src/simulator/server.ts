@@ -14,6 +14,7 @@ import { parseLiveTarget, readCredential, refuseCaller, type LiveTarget } from '
 import { DEFAULT_MODELS } from './reasons.js'
 import { HandleStore } from './resumption.js'
 import { seedScript } from './seed.js'
+import { clipForLog } from './log-text.js'
 import type { Simulator, SimulatorConnection, SimulatorLogger, SimulatorOptions } from './types.js'
 
 /** 10 minutes: Gemini's connection lifetime (ai.google.dev session-management). */
@@ -47,7 +48,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
   const host = options.host ?? '127.0.0.1'
   const connections: Connection[] = []
   const waiting: Array<(c: SimulatorConnection) => void> = []
-  const handles = new HandleStore()
+  const handles = new HandleStore(Date.now, options.handleTtlMs)
   const deps = resolveDeps(options, handles, (id) => connections.some((c) => c.id === id && c.open))
   let nextId = 1
 
@@ -68,7 +69,7 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     }, deps)
     connections.push(connection)
     void connection.closed.then(() => { prune() })
-    deps.log.debug({ connection: connection.id, path: target.path }, 'simulator: connection accepted')
+    deps.log.debug({ connection: connection.id, path: clipForLog(target.path) }, 'simulator: connection accepted')
     const refusal = refuseCaller(target, credential, options.apiKeys)
     if (refusal !== undefined) connection.fail(refusal)
     else connection.startClock()

@@ -34,6 +34,8 @@ export interface Wire {
   close (spec: CloseSpec): void
   /** `goAway{timeLeft}` now, close 1011 when it runs out. */
   goAway (timeLeftMs: number): void
+  /** Cut the TCP connection without a close frame. */
+  drop (): void
   readonly connectionId: number
 }
 
@@ -352,6 +354,9 @@ export class LiveSession {
       } else if ('close' in action) {
         this.#wire.close({ code: action.close[0], reason: action.close[1] })
         return
+      } else if ('drop' in action) {
+        this.#wire.drop()
+        return
       } else if ('send' in action) {
         this.#send(action.send)
       }
@@ -462,7 +467,7 @@ export class LiveSession {
     const update: Json = resumable
       ? {
           newHandle: this.#handles.issue({ model: this.#model, history: [...this.#history], userTurns: this.#userTurns },
-            this.#wire.connectionId),
+            this.#wire.connectionId, this.#lastClientIndex),
           resumable: true,
         }
       : { resumable: false }

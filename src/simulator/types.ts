@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   connectionAgeMs?: number
   /** How long before the deadline `goAway` comes. Default 50 seconds, capped to the age. */
   goAwayNoticeMs?: number
+  /** How long a resumption handle stays valid. Default 2 hours, as Gemini; tests shorten it to see a refusal. */
+  handleTtlMs?: number
   /** Pacing between streamed chunks. Default 20 ms; tests pass 0 (frames then only yield to the event loop). */
   chunkDelayMs?: number
   /** What the model says and does. Default: `seedScript` (the cookbook plotting-and-mapping notebook). */
@@ -66,6 +68,11 @@ export interface SimulatorConnection {
   readonly received: readonly ReceivedFrame[]
   /** The camelized `setup` message, once received. */
   readonly setup: Record<string, unknown> | undefined
+  /**
+   * When this connection resumed a session: the connection that issued the handle and the index of its last client
+   * message the restored state includes (setup = 0). A test hook; nothing of it goes on the wire.
+   */
+  readonly resumedFrom: { readonly connectionId: number, readonly clientIndex: number } | undefined
   /** Resolves with the first received frame (past or future) that matches; rejects after timeoutMs (default 5 s). */
   waitFor (predicate: (f: ReceivedFrame) => boolean, timeoutMs?: number): Promise<ReceivedFrame>
   /** Inject any server message (sent as a binary frame of pretty-printed JSON). */

@@ -162,7 +162,8 @@ t.test('a locked setup without a field mask locks every field: the client\'s own
   const client = await openLive(wsUrl(gw, token), {
     setup: { model: 'models/gemini-2.5-flash-native-audio-preview-09-2025', tools: [{ functionDeclarations: [{ name: 'get_weather' }] }], output_audio_transcription: {} },
   })
-  t.same(upstreamSetup(gw, 0), { model: MODEL, generationConfig: { responseModalities: ['TEXT'] } })
+  // sessionResumption is livegate's own (transparent resumption), not a client choice the lock would refuse.
+  t.same(upstreamSetup(gw, 0), { model: MODEL, generationConfig: { responseModalities: ['TEXT'] }, sessionResumption: {} })
   client.ws.close()
 })
 
