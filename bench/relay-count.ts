@@ -15,7 +15,7 @@
  * (`--keep DIR` also writes each target's whole symbolized `callgrind_annotate` listing there).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -143,6 +143,21 @@ function dumpedInstructions (dir: string, pid: number): { ir: number, file: stri
   return { ir: Number(match[1]), file }
 }
 
+const IDLE_WINDOW_MS = 10_000
+/** Wait until the relay's process is quiet (start-up work, e.g. render worker threads loading, has finished). */
+async function settle (pid: number): Promise<void> {
+  const deadline = Date.now() + (TOOL === 'callgrind' ? 600_000 : 60_000)
+  for (;;) {
+    const cpu0 = cpuSeconds(pid)
+    await sleep(2_000)
+    const busy = (cpuSeconds(pid) - cpu0) / 2
+    if (busy < 0.05 || Date.now() > deadline) {
+      process.stderr.write(`relay-count: settled at ${fixed(busy * 100, 1)} % of a core\n`)
+      return
+    }
+  }
+}
+
 interface Row { target: string, round: number, roundTrips: number, irPerRoundTrip: number, syscallsPerRoundTrip: number, cpuUsPerRoundTrip: number, wallMs: number }
 
 async function measure (key: string, round: number, upstream: string, dir: string): Promise<Row> {
@@ -156,8 +171,17 @@ async function measure (key: string, round: number, upstream: string, dir: strin
     const port = String(child.info.port)
     const sockets = await openSessions(liveUrl(`http://127.0.0.1:${port}`, CLIENT_TOKEN), SESSIONS, audioSetup(), 10)
     if (WARM_FRAMES > 0) await runEchoLoop(sockets, WARM_FRAMES, LOOP_TIMEOUT_MS)
-    await sleep(200)
-    if (TOOL === 'callgrind') callgrindControl(child.pid, '-i on')
+    await settle(child.pid)
+    // What the process does with no frames at all (timers, idle worker threads), per second, to take out of the
+    // loaded window: under valgrind a round trip lasts ~100× longer, so per-second work would weigh ~100× more.
+    let idleIrPerS = 0
+    if (TOOL === 'callgrind') {
+      callgrindControl(child.pid, '-i on')
+      const idleStart = Date.now()
+      await sleep(IDLE_WINDOW_MS)
+      callgrindControl(child.pid, '-d')
+      idleIrPerS = dumpedInstructions(dir, child.pid).ir * 1000 / (Date.now() - idleStart)
+    }
     const sys0 = syscalls(child.pid)
     const cpu0 = cpuSeconds(child.pid)
     const loop = await runEchoLoop(sockets, FRAMES, LOOP_TIMEOUT_MS)
@@ -168,7 +192,9 @@ async function measure (key: string, round: number, upstream: string, dir: strin
       callgrindControl(child.pid, '-d')
       callgrindControl(child.pid, '-i off')
       const dumped = dumpedInstructions(dir, child.pid)
-      ir = dumped.ir
+      ir = dumped.ir - idleIrPerS * loop.wallMs / 1000
+      process.stderr.write(`relay-count: ${target.name}: idle ${fixed(idleIrPerS, 0)} Ir/s; loaded window ${dumped.ir} Ir, ${fixed(idleIrPerS * loop.wallMs / 1000, 0)} of them idle work\n`)
+      if (args.keep !== undefined) copyFileSync(dumped.file, join(args.keep, `callgrind.${key.replace(/[^a-z0-9=+-]/gi, '_')}.${round}.out`))
       if (ANNOTATE > 0) {
         const top = execFileSync('callgrind_annotate', ['--threshold=100', dumped.file], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
         const lines = top.split('\n')
@@ -236,8 +262,10 @@ const body = [
   `Method: the simulator (echo mode) in its own process; each relay in turn in its own process${TOOL === 'callgrind' ? ', under `valgrind --tool=callgrind --instr-atstart=no`' : ''}. ` +
     `${SESSIONS} sessions open (setup done), ${WARM_FRAMES} warm-up round trips each, then ${FRAMES} measured round trips each: a stamped 640-byte ` +
     'audio chunk (the relay benchmark\'s `realtimeInput` text frame) sent, the next one only after its echo (one frame in flight per session). ' +
-    'Counted over the measured round trips only, in the relay\'s process: instructions in user space, every thread (callgrind `Ir`; switched ' +
-    'on after the warm-up with `callgrind_control -i on`), and read + write syscalls (`/proc/<pid>/io` syscr + syscw). A round trip is two ' +
+    'Counted over the measured round trips only, in the relay\'s process: instructions in user space, every thread (callgrind `Ir`, switched ' +
+    'on with `callgrind_control -i on` once the process is quiet after the warm-up), less the idle rate (instructions per second with the ' +
+    'sessions open and silent, measured for 10 s just before) times the loaded window\'s length: under valgrind a round trip lasts ~100× ' +
+    'longer, so timers would otherwise weigh ~100× more; and read + write syscalls (`/proc/<pid>/io` syscr + syscw). A round trip is two ' +
     'relayed frames (client → upstream, upstream → client). Counts do not depend on the load of the host; CPU time does.',
   '',
   table(['target', 'instructions per round trip', 'vs bare', 'syscalls per round trip', 'vs bare', TOOL === 'callgrind' ? 'CPU µs per round trip (under valgrind)' : 'CPU µs per round trip'],
