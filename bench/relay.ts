@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '500' },
     rounds: { type: 'string', default: '3' },
     targets: { type: 'string', default: 'direct,bare,livegate' },
+    /** `K=V,K=V` added to livegate's environment, e.g. `LIVEGATE_RESUME_BUFFER_MESSAGES=0` to measure without the replay log. */
+    'livegate-env': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -42,6 +44,7 @@ const IDLE_SESSIONS = Number(args.idle)
  */
 const ROUNDS = Number(args.rounds)
 const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'bare-fastify' | 'livegate'>
+const LIVEGATE_ENV = Object.fromEntries(args['livegate-env'].split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const WARMUP_SESSIONS = 50
 const WARMUP_LOAD_MS = 3_000
 /**
@@ -144,7 +147,8 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
     `Command: \`${benchCommand('')}relay --sessions ${SESSION_COUNTS.join(',')} --duration ${DURATION_MS / 1000} ` +
-      `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS} --targets ${TARGET_KEYS.join(',')}\` (bench/relay.ts).`,
+      `--warmup ${WARMUP_MS / 1000} --idle ${IDLE_SESSIONS} --rounds ${ROUNDS} --targets ${TARGET_KEYS.join(',')}` +
+      `${args['livegate-env'] === '' ? '' : ` --livegate-env ${args['livegate-env']}`}\` (bench/relay.ts).`,
     '',
     'Method: three servers, each in its own process: the simulator in echo mode (`startSimulator({ echo: true })`), ' +
       'the bare `ws` relay (bench/bare-relay.ts: pipes `(data, isBinary)` both ways, no parsing) and livegate ' +
@@ -214,7 +218,7 @@ const measureKey = (sessions: number, key: string): string => `${sessions}\u0000
 // decisions, which core it lands on beside the load client), by more than the relays differ. New processes each
 // round average that out instead of crediting it to one relay.
 for (let round = 0; round < ROUNDS; round++) {
-  const targets = await startTargets({ bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
+  const targets = await startTargets({ livegateEnv: LIVEGATE_ENV, bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
   try {
     if (round === 0 && IDLE_SESSIONS > 0) {
       for (const target of [targets.bare, targets.livegate]) if (target !== undefined) idle.push(await idleRun(target, IDLE_SESSIONS))
