@@ -17,6 +17,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   // CONFIG
   LG_ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', fix: 'Fix the environment variables listed in the message; see docs/config.md.' },
+  LG_ERR_CONFIG_TOOL_MODULE: { status: 500, title: 'Tool module not usable', fix: 'Fix the module named in the message: it must load and default-export { declaration, run } or an array of them (examples/tools/README.md).' },
 
   // AUTH
   LG_ERR_AUTH_MISSING: { status: 401, ws: 1008, title: 'Client credential missing', fix: 'Send a livegate client token as `?key=`, `?access_token=`, `x-goog-api-key` or `Authorization: Bearer`.' },
@@ -40,6 +41,8 @@ export const ERRORS = {
   LG_ERR_RELAY_IDLE: { status: 408, ws: 1001, title: 'Session idle', fix: 'Keep sending, or raise LIVEGATE_IDLE_TIMEOUT_MS.' },
   LG_ERR_RELAY_PING_TIMEOUT: { status: 408, ws: 1001, title: 'Client stopped answering pings', fix: 'Check the client network; the client must answer WebSocket pings (browsers do).' },
   LG_ERR_RELAY_MODEL_NOT_ALLOWED: { status: 403, ws: 1008, title: 'Model not allowed', fix: 'Ask for one of the models in LIVEGATE_MODELS.' },
+  LG_ERR_RELAY_FRAME_TOO_LARGE: { status: 413, ws: 1009, title: 'Frame too large to read', fix: 'Send smaller frames (split long content over several clientContent turns); frames livegate must read are bounded.' },
+  LG_ERR_RELAY_BAD_OPTION: { status: 400, ws: 1008, title: 'Unknown connection option', fix: 'Per-connection options are server_tools and livegate_events, as `?name=value` after the Live path or a `/o/name=value&name=value` path prefix before it (credentials never go in the prefix).' },
   LG_ERR_RELAY_SHUTDOWN: { status: 503, ws: 1001, title: 'Gateway shutting down', fix: 'Reconnect; another replica will take the session.' },
   LG_ERR_RELAY_DRAINED: { status: 503, ws: 1012, title: 'Gateway restarting', fix: 'Reconnect through another replica; a client that asked for session resumption resumes with the handle it got just before the close.' },
   LG_ERR_RELAY_RESUME_BUFFER_FULL: { status: 503, ws: 1011, title: 'Session could not be resumed: replay buffer full', fix: 'More client data arrived after the last resumption handle than LIVEGATE_RESUME_BUFFER_BYTES / _MESSAGES allow; raise them, or let the model answer more often.' },
@@ -56,12 +59,14 @@ export const ERRORS = {
   LG_ERR_UPSTREAM_UNREACHABLE: { status: 502, ws: 1011, title: 'Upstream unreachable', fix: 'Check LIVEGATE_UPSTREAM_URL and the network path to Gemini.' },
   LG_ERR_UPSTREAM_TIMEOUT: { status: 504, ws: 1013, title: 'Upstream did not answer in time', fix: 'Retry later; raise LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS if the path is slow.' },
   LG_ERR_UPSTREAM_REJECTED: { status: 502, ws: 1011, title: 'Upstream refused the connection', fix: 'Check the server API key and quota; the reason names the HTTP status Gemini answered.' },
+  LG_ERR_UPSTREAM_AUTH: { status: 502, ws: 1011, title: 'No upstream credentials', fix: 'Vertex AI needs Application Default Credentials: a service-account file in GOOGLE_APPLICATION_CREDENTIALS, workload identity, or the metadata server of the VM; the server log says what failed.' },
   LG_ERR_UPSTREAM_CLOSED: { status: 502, ws: 1011, title: 'Upstream closed abnormally', fix: 'Reconnect; the upstream dropped the connection without a close frame.' },
 
   // TOOL
   LG_ERR_TOOL_INVALID_ARGS: { status: 422, title: 'Invalid tool arguments', fix: 'Correct the arguments named in the message and call the tool again.' },
   LG_ERR_TOOL_TIMEOUT: { status: 504, title: 'Tool took too long', fix: 'Simplify the request (less data, smaller image) and call again.' },
   LG_ERR_TOOL_FAILED: { status: 500, title: 'Tool failed', fix: 'An unexpected failure; the server log has the details under the session id.' },
+  LG_ERR_TOOL_ERROR: { status: 422, title: 'Tool reported an error', fix: 'The message is the tool\'s own: correct the arguments it names, or tell the user what it says.' },
   LG_ERR_TOOL_UNKNOWN: { status: 404, ws: 1008, title: 'Unknown server tool', fix: 'Use one of the tools listed in LIVEGATE_SERVER_TOOLS.' },
 
   // RENDER (charts)
@@ -92,6 +97,9 @@ export const ERRORS = {
   // ARTIFACT
   LG_ERR_ARTIFACT_NOT_FOUND: { status: 404, title: 'Artifact not found', fix: 'The artifact expired or never existed; render it again.' },
   LG_ERR_ARTIFACT_STORE_UNAVAILABLE: { status: 503, title: 'Artifact store unavailable', fix: 'The shared store (Redis in LIVEGATE_STORE) cannot be reached or refused the command; check that Redis is up, the URL and password are right and `maxmemory` has an evicting policy, then retry.' },
+
+  // INTERNAL (a fault in livegate itself, contained to one session)
+  LG_ERR_INTERNAL: { status: 500, ws: 1011, title: 'Internal error', fix: 'A bug in livegate ended this one session; reconnect. The server log has the stack under the session id named in the reason; please report it.' },
 
   // HTTP (generic REST)
   LG_ERR_HTTP_NOT_FOUND: { status: 404, title: 'Not found', fix: 'See openapi.yaml for the routes.' },

@@ -15,9 +15,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { Redis } from 'ioredis'
-import { loadConfig, type Config } from './config.js'
+import { loadConfig, type Config, type VertexConfig } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
+import upgradeGuard from './http/upgrade-guard.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
 import type { LiveSession } from './live/session.js'
@@ -31,15 +32,19 @@ import authTokensRoutes from './http/auth-tokens.js'
 import { ANONYMOUS_NAME } from './auth/identity.js'
 import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
+import { createAdcTokenSource, type AccessTokenSource } from './live/vertex.js'
 import { createToolRegistry } from './tools/registry.js'
-import { renderAltairTool } from './tools/render-altair.js'
-import { drawMapTool } from './tools/draw-map.js'
+import { RENDER_ALTAIR_DECLARATION, renderAltairTool } from './tools/render-altair.js'
+import { DRAW_MAP_DECLARATION, drawMapTool } from './tools/draw-map.js'
+import { loadToolModules } from './tools/tool-modules.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
+
+const BUILT_IN_TOOL_NAMES = [RENDER_ALTAIR_DECLARATION.name, DRAW_MAP_DECLARATION.name]
 
 export interface LivegateOptions {
   /** A complete configuration (from `loadConfig`); when given, the environment is not read. */
@@ -64,6 +69,10 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   const bodyLimit = config.charts.maxSpecBytes + 64 * 1024
   app.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
   const mount = app.prefix
+  // Operator tools first: a module that does not load stops the start before any worker or socket exists.
+  const operatorTools = await loadToolModules(config.tools.modules, BUILT_IN_TOOL_NAMES, config.tools.behavior)
+  // Then Vertex credentials, for the same reason: a gateway that cannot authenticate upstream fails before it starts.
+  const vertex = await vertexUpstream(app, config)
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
@@ -106,19 +115,24 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
+  await app.register(upgradeGuard)
   await app.register(health)
   await app.register(metricsRoute)
-  const registry = createToolRegistry([
+  const builtIn = [
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
-  ], config.tools.enabled)
+  ]
+  const registry = createToolRegistry([...builtIn, ...operatorTools], config.tools.enabled)
   await app.register(liveRoutes, {
+    ...(vertex === undefined ? {} : { vertex }),
     createInterceptor: createToolInterceptorFactory({
       registry,
       artifacts: context.artifacts,
       publicBaseUrl: context.publicBaseUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      override: config.tools.override,
+      idlessCalls: config.upstream.vertex !== undefined,
       onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })
@@ -149,6 +163,22 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
     await rest.register(artifactsRoutes, { prefix: '/v1' })
   })
   await app.register(webClient)
+}
+
+/** GOOGLE_GENAI_USE_VERTEXAI: fetch the first ADC token before serving (no credentials → start-up fails, loudly). */
+async function vertexUpstream (app: FastifyInstance, config: Config): Promise<{ config: VertexConfig, tokens: AccessTokenSource } | undefined> {
+  const vertex = config.upstream.vertex
+  if (vertex === undefined) return undefined
+  const tokens = createAdcTokenSource(vertex, app.log)
+  try {
+    await tokens.start()
+  } catch (err) {
+    tokens.close()
+    throw err
+  }
+  app.addHook('onClose', async () => { tokens.close() })
+  app.log.info({ project: vertex.project, location: vertex.location }, 'Vertex AI upstream with Application Default Credentials')
+  return { config: vertex, tokens }
 }
 
 const PRESSURE_RETRY_S = 10

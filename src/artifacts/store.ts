@@ -58,9 +58,9 @@ export interface StoreHealth {
 
 /** Letters, digits, `-`, `_`, `.` in `/`-separated segments; no empty, `.` or `..` segment. */
 const KEY = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/
-export const MAX_KEY_LENGTH = 200
+const MAX_KEY_LENGTH = 200
 
-export function isValidKey (key: string): boolean {
+function isValidKey (key: string): boolean {
   return key.length <= MAX_KEY_LENGTH && KEY.test(key)
 }
 

@@ -12,7 +12,7 @@ import { DEFAULT_OUTBOUND_LIMITS, type OutboundLimits } from '../net/outbound.js
 import type { ImageFormat } from './render.js'
 import { createRenderPool, type RenderPool } from './render-pool.js'
 import { rendererVersion } from './renderer-version.js'
-import { createSharedWork } from './shared-work.js'
+import { createSharedWork } from '../artifacts/shared-work.js'
 import { assertRowLimit, canonicalJson, parseSpecInput, specKind, type SpecKind } from './spec-input.js'
 import { assertTheme, pickTheme, themeConfig } from './themes.js'
 

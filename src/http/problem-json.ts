@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ERRORS, ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
+import { ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
 
 export interface Problem {
   type: string
@@ -17,7 +17,7 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-export function problemOf (err: LivegateError, instance: string): Problem {
+function problemOf (err: LivegateError, instance: string): Problem {
   return {
     ...err.extra,
     type: `${ERRORS_DOC_URL}#${err.code.toLowerCase()}`,
@@ -69,4 +69,3 @@ export default fp(async function problemJson (app) {
   })
 }, { name: 'livegate-problem-json', fastify: '5.x' })
 
-export { ERRORS }

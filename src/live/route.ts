@@ -14,17 +14,25 @@ import { truncateForLog } from '../logger.js'
 import { credentialOf, queryOf } from '../auth/credentials.js'
 import type { ClientIdentity } from '../auth/identity.js'
 import { checkLiveMethod, createOriginCheck } from './auth.js'
+import { connectionOptions } from './connection-options.js'
 import { createEphemeralGate, type SetupGate } from './constraints.js'
 import { startHeartbeat } from './heartbeat.js'
 import { passThrough, type Interceptor } from './interceptor.js'
 import type { SessionTicket } from './limits.js'
 import { CLOSE_INTERNAL, LIVE_ROUTES, truncateCloseReason, type ApiVersion, type LiveMethod } from './protocol.js'
 import { LiveSession } from './session.js'
-import { dialUpstream, upstreamHost, type Dial } from './upstream.js'
+import { dialUpstream, upstreamHost, type Dial, type UpstreamTarget } from './upstream.js'
+import { VERTEX_LIVE_PATH, VertexSetup, type AccessTokenSource } from './vertex.js'
+import type { VertexConfig } from '../config.js'
 
 export interface LiveRoutesOptions {
-  /** Builds the interceptor of a new session (server tools); default: relay everything untouched. */
-  createInterceptor?: (request: FastifyRequest, query: URLSearchParams) => Interceptor
+  /**
+   * Builds the interceptor of a new session (server tools) from its connection options (query and `/o/` prefix);
+   * default: relay everything untouched.
+   */
+  createInterceptor?: (request: FastifyRequest, options: URLSearchParams) => Interceptor
+  /** Vertex AI upstream: its project/location and the ADC access tokens (live/vertex.ts). */
+  vertex?: { readonly config: VertexConfig, readonly tokens: AccessTokenSource }
 }
 
 /**
@@ -69,7 +77,7 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
   const { config } = context
   const checkOrigin = createOriginCheck(config.clients.allowedOrigins)
   const { sessions, auth, limits, metrics } = context
-  app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl) }, 'live relay upstream')
+  app.log.info({ upstream: upstreamHost(context.upstreamBaseUrl), api: options.vertex === undefined ? 'gemini' : 'vertex' }, 'live relay upstream')
 
   await app.register(websocket, {
     options: { maxPayload: config.clients.maxFrameBytes, perMessageDeflate: false, clientTracking: false },
@@ -82,6 +90,16 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
 
   const heartbeat = startHeartbeat(() => sessions, config.clients)
   app.addHook('onClose', async () => { heartbeat.stop() })
+
+  /**
+   * Where and how to dial for a client on `version`. Vertex AI: its path and the current token (none at hand, e.g.
+   * on a resume after refreshes kept failing: an empty one, which Vertex refuses like any bad credential).
+   */
+  function upstreamTarget (version: ApiVersion): UpstreamTarget {
+    const base = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    if (options.vertex === undefined) return base
+    return { ...base, apiKey: undefined, path: VERTEX_LIVE_PATH, bearer: options.vertex.tokens.current() ?? '' }
+  }
 
   async function open (socket: WebSocket, request: FastifyRequest, version: ApiVersion, method: LiveMethod): Promise<void> {
     if (context.closing) {
@@ -98,7 +116,9 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
       identity = auth.identify({ ip: request.ip, ips: request.ips, credential: credentialOf(query, request.headers) })
       checkLiveMethod(identity, method)
       request.identity = identity
-      interceptor = options.createInterceptor?.(request, query) ?? passThrough
+      const prefix = (request.params as { options?: string } | undefined)?.options
+      interceptor = options.createInterceptor?.(request, connectionOptions(prefix, query)) ?? passThrough
+      if (options.vertex !== undefined) interceptor = new VertexSetup(interceptor, options.vertex.config)
       const admission = limits.admit(identity.name, request.ip)
       if (admission instanceof Promise) held = holdFrames(socket)
       ticket = await admission
@@ -139,20 +159,26 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     metrics.sessionStarted(clientName)
     held?.replay()
     session.log.info('session started')
-    // The session dials again with the same target whenever it resumes on a new upstream connection.
-    const target = { baseUrl: context.upstreamBaseUrl, apiKey: context.upstreamApiKey, version }
+    if (options.vertex !== undefined && options.vertex.tokens.current() === undefined) {
+      session.upstreamFailed(new LivegateError('LG_ERR_UPSTREAM_AUTH', 'no valid Vertex AI access token at hand (Application Default Credentials); see the server log'))
+      return
+    }
+    // The session dials again whenever it resumes on a new upstream connection: the target is built per dial, so a
+    // resumed Vertex connection carries the token current then.
     const dialOptions = { connectTimeoutMs: config.upstream.connectTimeoutMs, maxPayload: config.clients.maxFrameBytes }
-    const dial = function dial (): Dial { return dialUpstream(target, dialOptions) }
+    const dial = function dial (): Dial { return dialUpstream(upstreamTarget(version), dialOptions) }
     if (gate === undefined) session.connect(dial)
     else gate.connect(session, dial)
   }
 
   // An SDK whose baseUrl ends in `/` dials `//ws/...`; a host app that does not merge duplicate slashes gets the
-  // doubled path as a route of its own.
+  // doubled path as a route of its own. Each Live path is also served under `/o/<options>`, the prefix an SDK
+  // baseUrl can carry (live/connection-options.ts).
   const merged = (app.initialConfig as { routerOptions?: { ignoreDuplicateSlashes?: boolean } }).routerOptions?.ignoreDuplicateSlashes === true
   for (const route of LIVE_ROUTES) {
-    for (const path of merged ? [route.path] : [route.path, `/${route.path}`]) {
-      app.get(path, { websocket: true }, (socket, request) => {
+    const paths = merged ? [route.path] : [route.path, `/${route.path}`]
+    for (const path of [...paths, ...paths.map((p) => `/o/:options${p}`)]) {
+      app.get(path, { websocket: true, config: { liveEndpoint: true } }, (socket, request) => {
         open(socket, request, route.version, route.method).catch((err: unknown) => {
           request.log.error({ err }, 'session could not start')
           socket.close(CLOSE_INTERNAL)

@@ -64,13 +64,14 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
       id: nextId++,
       path: target.path,
       apiVersion: target.apiVersion,
+      ...(target.api === 'vertex' && options.vertex !== undefined ? { vertex: options.vertex } : {}),
       credential: credential?.value,
       headers: req.headers,
     }, deps)
     connections.push(connection)
     void connection.closed.then(() => { prune() })
     deps.log.debug({ connection: connection.id, path: clipForLog(target.path) }, 'simulator: connection accepted')
-    const refusal = refuseCaller(target, credential, options.apiKeys)
+    const refusal = refuseCaller(target, credential, options.apiKeys, options.vertex?.accessTokens)
     if (refusal !== undefined) connection.fail(refusal)
     else connection.startClock()
     waiting.shift()?.(connection)
@@ -85,7 +86,8 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = parseLiveTarget(req.url ?? '')
-    if (target === undefined) {
+    // Vertex's path exists only on Vertex's host: a Gemini-only simulator answers 404 for it, as Google would.
+    if (target === undefined || (target.api === 'vertex' && options.vertex === undefined)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
