@@ -268,7 +268,7 @@ const body = [
     'longer, so timers would otherwise weigh ~100× more; and read + write syscalls (`/proc/<pid>/io` syscr + syscw). A round trip is two ' +
     'relayed frames (client → upstream, upstream → client). Counts do not depend on the load of the host; CPU time does.',
   '',
-  table(['target', 'instructions per round trip', 'vs bare', 'syscalls per round trip', 'vs bare', TOOL === 'callgrind' ? 'CPU µs per round trip (under valgrind)' : 'CPU µs per round trip'],
+  table(['target', 'instructions per round trip', 'vs bare', TOOL === 'callgrind' ? 'syscalls per round trip (valgrind\'s own included: `--tool none` for the relay\'s)' : 'syscalls per round trip', 'vs bare', TOOL === 'callgrind' ? 'CPU µs per round trip (under valgrind)' : 'CPU µs per round trip'],
     summary.map((s) => [
       s.name,
       fixed(s.ir, 0),
