@@ -10,7 +10,8 @@
  *   `toolCallCancellation{ids}` for the pending calls, then `turnComplete` (never `generationComplete`);
  * - BLOCKING calls hold the turn until every id has a `toolResponse`; NON_BLOCKING calls end the turn and their
  *   responses start a new one as `scheduling` says (INTERRUPT, WHEN_IDLE, SILENT);
- * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle.
+ * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle;
+ *   in echo mode also every `ECHO_HANDLE_INTERVAL_MS` of echoed audio (see `echoed`).
  */
 import { randomUUID } from 'node:crypto'
 import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
@@ -27,6 +28,13 @@ import type { Action, HistoryEntry, Modality, Script, ToolResponse, UserTurn } f
 import { callList, describeSpeech, replyFor, resolveReply } from './script.js'
 import type { Outlet } from './turns.js'
 import { pace, streamSpeech, streamText, usageMetadata } from './turns.js'
+
+/**
+ * Echo mode: how often a session that asked for resumption gets a new handle while audio is being echoed. Gemini
+ * issues handles at turn boundaries and periodically; an echoed frame is a whole exchange, so every moment between
+ * two echoes is such a boundary.
+ */
+export const ECHO_HANDLE_INTERVAL_MS = 1_000
 
 /** What a session needs from its connection. */
 export interface Wire {
@@ -90,6 +98,8 @@ export class LiveSession {
   readonly #resumption: { transparent: boolean } | undefined
   #resumable: boolean | undefined
   #lastClientIndex = 0
+  /** When the newest resumable handle was issued (echo mode paces its handles by it). */
+  #handleAt = 0
   #promptTextChars = 0
   #disposed = false
 
@@ -166,6 +176,19 @@ export class LiveSession {
     if (kind === 'clientContent') this.#clientContent(message)
     else if (kind === 'realtimeInput') this.#realtimeInput(message)
     else if (kind === 'toolResponse') this.#toolResponse(message)
+  }
+
+  /**
+   * Echo mode: client message `index` (an audio frame) was answered at once. The exchange is complete, so the state
+   * includes it; a handle issued now covers every frame echoed so far and none that was not (it follows the echo on
+   * the same socket), so a resumption with it neither repeats nor drops an echo.
+   */
+  echoed (index: number): void {
+    if (this.#disposed) return
+    this.#lastClientIndex = index
+    if (this.#resumption === undefined || this.#run !== undefined || this.#calls.pending) return
+    if (Date.now() - this.#handleAt < ECHO_HANDLE_INTERVAL_MS) return
+    this.#updateResumption()
   }
 
   /** The socket is gone: stop every turn. */
@@ -464,6 +487,7 @@ export class LiveSession {
     const resumable = this.#run === undefined && !this.#calls.pending
     if (!resumable && this.#resumable === false) return
     this.#resumable = resumable
+    if (resumable) this.#handleAt = Date.now()
     const update: Json = resumable
       ? {
           newHandle: this.#handles.issue({ model: this.#model, history: [...this.#history], userTurns: this.#userTurns },
