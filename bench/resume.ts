@@ -5,7 +5,7 @@
  * the switches and the pause the client sees in its echo stream at each switch. Writes the "Resumption" section of
  * bench/RESULTS.md.
  *
- *   npm run bench -- resume [--sessions 100] [--duration 20] [--warmup 1] [--age 4000] [--notice 2500] [--rounds 1]
+ *   npm run bench -- resume [--sessions 100] [--duration 20] [--warmup 1] [--age 5000] [--notice 3500] [--rounds 1]
  *                           [--variants baseline,index,noindex] [--no-write]
  *
  * Variants, each with a fresh simulator (echo mode) and a fresh livegate per round: `baseline` (no goAway),
@@ -32,8 +32,8 @@ const { values: args } = parseArgs({
     sessions: { type: 'string', default: '100' },
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '1' },
-    age: { type: 'string', default: '4000' },
-    notice: { type: 'string', default: '2500' },
+    age: { type: 'string', default: '5000' },
+    notice: { type: 'string', default: '3500' },
     rounds: { type: 'string', default: '1' },
     variants: { type: 'string', default: 'baseline,index,noindex' },
     'no-write': { type: 'boolean', default: false },
@@ -115,6 +115,7 @@ async function runVariant (variant: Variant, round: number): Promise<Round> {
   } finally {
     await Promise.all(started.map(async (c) => { await c.stop() }))
     rmSync(statsFile, { force: true })
+    rmSync(`${statsFile}.tmp`, { force: true })
   }
 }
 

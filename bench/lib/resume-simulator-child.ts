@@ -5,7 +5,7 @@
  * FILE` it keeps `{"connections","resumed"}` (accepted sockets, and those that resumed with a handle) in that file,
  * so the load client can count the switches a run went through.
  */
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startSimulator } from '../../src/simulator/index.js'
 
@@ -37,7 +37,9 @@ function writeStats (): void {
     if (c.id > lastId) lastId = c.id
     if (c.resumedFrom !== undefined) resumedIds.add(c.id)
   }
-  writeFileSync(statsFile, JSON.stringify({ connections: lastId, resumed: resumedIds.size }))
+  // Written aside and renamed, so a reader never sees half a file.
+  writeFileSync(`${statsFile}.tmp`, JSON.stringify({ connections: lastId, resumed: resumedIds.size }))
+  renameSync(`${statsFile}.tmp`, statsFile)
 }
 if (statsFile !== undefined) {
   writeStats()
