@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { spawnLivegate, spawnReporting, type Child } from './lib/children.js'
 import { audioSetup, closeSessions, liveUrl, openSessions } from './lib/live-client.js'
-import { machineLine } from './lib/proc-stats.js'
+import { cpuSeconds, machineLine } from './lib/proc-stats.js'
 import { runResumeLoad, type ResumeLoadResult } from './lib/resume-load.js'
 import { benchCommand, writeSection } from './lib/results-md.js'
 import { fixed, ms, signedMs, summarize, table } from './lib/stats.js'
@@ -61,7 +61,7 @@ const chosen = args.variants.split(',').map((key) => {
   return v
 })
 
-interface Round { load: ResumeLoadResult, switches: number, hostLoad: number }
+interface Round { load: ResumeLoadResult, switches: number, hostLoad: number, livegateCpuS: number, simulatorCpuS: number }
 
 function readStats (file: string): { connections: number, resumed: number } {
   try {
@@ -101,7 +101,10 @@ async function runVariant (variant: Variant, round: number): Promise<Round> {
     await sleep(500)
     const hostLoad = os.loadavg()[0] ?? NaN
     const before = readStats(statsFile).resumed
+    const cpu0 = [cpuSeconds(livegate.pid), cpuSeconds(simulator.pid)] as const
     const load = await runResumeLoad(sockets, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
+    const livegateCpuS = cpuSeconds(livegate.pid) - cpu0[0]
+    const simulatorCpuS = cpuSeconds(simulator.pid) - cpu0[1]
     await sleep(200)
     const switches = readStats(statsFile).resumed - before
     const closedEarly = sockets.filter((ws) => ws.readyState !== ws.OPEN).length
@@ -109,9 +112,10 @@ async function runVariant (variant: Variant, round: number): Promise<Round> {
     const rtt = summarize(load.rtts)
     process.stderr.write(`resume: ${variant.key} round ${round + 1}: sent ${load.sent}, lost ${load.lost}, duplicates ${load.duplicates}, ` +
       `misrouted ${load.misrouted}, switches ${switches}, client sockets closed early ${closedEarly}, ` +
-      `RTT p50 ${ms(rtt.p50)} p99 ${ms(rtt.p99)} ms, host load ${fixed(hostLoad, 1)}\n`)
+      `RTT p50 ${ms(rtt.p50)} p99 ${ms(rtt.p99)} ms, cores livegate ${fixed(livegateCpuS * 1000 / load.wallMs, 2)} ` +
+      `simulator ${fixed(simulatorCpuS * 1000 / load.wallMs, 2)}, wall ${fixed(load.wallMs / 1000, 1)} s, host load ${fixed(hostLoad, 1)}\n`)
     if (closedEarly > 0) throw new Error(`${closedEarly} client sockets closed during the run: ${JSON.stringify([...closes])}`)
-    return { load, switches, hostLoad }
+    return { load, switches, hostLoad, livegateCpuS, simulatorCpuS }
   } finally {
     await Promise.all(started.map(async (c) => { await c.stop() }))
     rmSync(statsFile, { force: true })

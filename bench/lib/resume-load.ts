@@ -22,7 +22,7 @@ export interface ResumeLoadOptions {
   durationMs: number
   /** Round trips of frames sent in this first part are left out of the RTT statistics. */
   warmupMs: number
-  /** After the last send, how long to wait for missing echoes. Default 5 s. */
+  /** After the last send, wait for missing echoes until none came for this long. Default 5 s. */
   drainMs?: number
 }
 
@@ -31,7 +31,7 @@ export interface ResumeLoadResult {
   sent: number
   /** Distinct frames echoed back. */
   received: number
-  /** Sent, never echoed within the drain time. */
+  /** Sent, never echoed (no echo at all came for the drain time after the last send). */
   lost: number
   /** Echoes of a frame that had already come back. */
   duplicates: number
@@ -121,11 +121,15 @@ export async function runResumeLoad (sockets: readonly WebSocket[], options: Res
     }
     setTimeout(tick, 5)
   })
-  if (received < total) {
+  // A frame still queued somewhere is late, not lost: wait until every echo came or none came for drainMs.
+  const drainMs = options.drainMs ?? 5_000
+  while (received < total) {
+    const before = received
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.drainMs ?? 5_000)
+      const timer = setTimeout(resolve, drainMs)
       allEchoed = () => { clearTimeout(timer); resolve() }
     })
+    if (received === before) break
   }
   const wallMs = performance.now() - start
   sockets.forEach((ws, i) => { ws.off('message', listeners[i] as (data: Buffer) => void) })
