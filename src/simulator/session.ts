@@ -11,7 +11,7 @@
  * - BLOCKING calls hold the turn until every id has a `toolResponse`; NON_BLOCKING calls end the turn and their
  *   responses start a new one as `scheduling` says (INTERRUPT, WHEN_IDLE, SILENT);
  * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle;
- *   in echo mode also every `ECHO_HANDLE_INTERVAL_MS` of echoed audio (see `echoed`).
+ *   in echo mode also `ECHO_HANDLE_INTERVAL_MS` after the previous one when frames were echoed since (see `echoed`).
  */
 import { randomUUID } from 'node:crypto'
 import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
@@ -100,6 +100,8 @@ export class LiveSession {
   #lastClientIndex = 0
   /** When the newest resumable handle was issued (echo mode paces its handles by it). */
   #handleAt = 0
+  /** Echo mode: the handle due for the frames echoed since the newest one. */
+  #echoHandleTimer: NodeJS.Timeout | undefined
   #promptTextChars = 0
   #disposed = false
 
@@ -180,20 +182,25 @@ export class LiveSession {
 
   /**
    * Echo mode: client message `index` (an audio frame) was answered at once. The exchange is complete, so the state
-   * includes it; a handle issued now covers every frame echoed so far and none that was not (it follows the echo on
-   * the same socket), so a resumption with it neither repeats nor drops an echo.
+   * includes it; a handle issued after it covers every frame echoed so far and none that was not (it follows the
+   * echoes on the same socket), so a resumption with it neither repeats nor drops an echo.
    */
   echoed (index: number): void {
     if (this.#disposed) return
     this.#lastClientIndex = index
-    if (this.#resumption === undefined || this.#run !== undefined || this.#calls.pending) return
-    if (Date.now() - this.#handleAt < ECHO_HANDLE_INTERVAL_MS) return
-    this.#updateResumption()
+    if (this.#resumption === undefined || this.#echoHandleTimer !== undefined) return
+    // The next handle comes a second after the previous one, whether the stream goes on or has stopped.
+    this.#echoHandleTimer = setTimeout(() => {
+      this.#echoHandleTimer = undefined
+      if (this.#run === undefined && !this.#calls.pending) this.#updateResumption()
+    }, Math.max(0, this.#handleAt + ECHO_HANDLE_INTERVAL_MS - Date.now()))
+    this.#echoHandleTimer.unref()
   }
 
   /** The socket is gone: stop every turn. */
   dispose (): void {
     this.#disposed = true
+    clearTimeout(this.#echoHandleTimer)
     this.#run?.controller.abort()
     this.#run = undefined
     this.#whenIdle.length = 0
