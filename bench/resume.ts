@@ -102,11 +102,15 @@ async function runVariant (variant: Variant, round: number): Promise<Round> {
     const hostLoad = os.loadavg()[0] ?? NaN
     const before = readStats(statsFile).resumed
     const cpu0 = [cpuSeconds(livegate.pid), cpuSeconds(simulator.pid)] as const
-    const load = await runResumeLoad(sockets, { durationMs: DURATION_MS, warmupMs: WARMUP_MS })
+    // Switches while frames are sent: an idle session in the drain also moves, with no stream to pause.
+    let switches = NaN
+    const load = await runResumeLoad(sockets, {
+      durationMs: DURATION_MS,
+      warmupMs: WARMUP_MS,
+      onSent: () => { switches = readStats(statsFile).resumed - before },
+    })
     const livegateCpuS = cpuSeconds(livegate.pid) - cpu0[0]
     const simulatorCpuS = cpuSeconds(simulator.pid) - cpu0[1]
-    await sleep(200)
-    const switches = readStats(statsFile).resumed - before
     const closedEarly = sockets.filter((ws) => ws.readyState !== ws.OPEN).length
     await closeSessions(sockets)
     const rtt = summarize(load.rtts)

@@ -24,6 +24,8 @@ export interface ResumeLoadOptions {
   warmupMs: number
   /** After the last send, wait for missing echoes until none came for this long. Default 5 s. */
   drainMs?: number
+  /** Called when the last frame has been sent (before the drain). */
+  onSent?: () => void
 }
 
 export interface ResumeLoadResult {
@@ -121,6 +123,7 @@ export async function runResumeLoad (sockets: readonly WebSocket[], options: Res
     }
     setTimeout(tick, 5)
   })
+  options.onSent?.()
   // A frame still queued somewhere is late, not lost: wait until every echo came or none came for drainMs.
   const drainMs = options.drainMs ?? 5_000
   while (received < total) {
