@@ -201,7 +201,8 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       '(session, sequence) — the load of the relay benchmark. The simulator runs in echo mode in its own process; in ' +
       `the goAway runs with a connection age of ${AGE_MS} ms and \`goAway\` ${NOTICE_MS} ms before it, so every upstream ` +
       'connection sends `goAway` about ' + `${fixed((AGE_MS - NOTICE_MS) / 1000, 1)} s after it opened and livegate moves the session ` +
-      'to a new one (it waits for the next resumable handle — the simulator issues one per second of echoed audio — ' +
+      'to a new one (it waits for the next resumable handle — in echo mode the simulator issues one a second after the ' +
+      'previous one when frames were echoed since, src/simulator/README.md — ' +
       'at the latest half of `timeLeft`). Each variant gets a fresh simulator and a fresh livegate per round, ' +
       `variants back to back in one run, each after a ${WARMUP_LOAD_MS / 1000} s warm-up load of ${WARMUP_SESSIONS} sessions. ` +
       '"lost": sent, never echoed (5 s drain); "twice": echoes of a frame already received (plus any of another ' +
@@ -226,6 +227,12 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       'The variants ran back to back in the same conditions, which is what the differences compare.',
     '- The simulator answers each frame at once, so the pause is livegate\'s switch (close of the old upstream, dial, ' +
       'setup with the handle, setupComplete, replay) plus loopback; against Gemini add a dial and a setup round trip.',
+    '- Without an index (the Gemini Developer API, livegate\'s default) a handle is taken to cover every client message ' +
+      'sent before the upstream frame that preceded it arrived (src/live/resumption.ts). A continuous stream always ' +
+      'has frames in flight then (sent, not yet consumed when the handle was issued): they are neither in the handle ' +
+      'nor replayed, and each switch loses about one round trip of audio (more when the machine is loaded and the ' +
+      'round trip long). With the index (Vertex AI, `LIVEGATE_RESUME_TRANSPARENT=true`) the handle says exactly what it ' +
+      'covers and nothing is lost or repeated.',
   ].join('\n')
 }
 
