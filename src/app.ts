@@ -28,13 +28,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const logger = options.logStream === undefined
     ? loggerOptions(config)
     : { ...loggerOptions(config), stream: options.logStream }
+  // With LIVEGATE_TLS_CERT/KEY the one port speaks https and wss (the Python SDK dials wss:// only). The cast keeps
+  // one FastifyInstance type: routes and hooks do not depend on the server class.
   const app = Fastify({
     logger,
+    ...(config.tls === undefined ? {} : { https: { cert: config.tls.cert, key: config.tls.key } }),
     routerOptions: { ignoreDuplicateSlashes: true },
     trustProxy: config.trustProxy,
     forceCloseConnections: true,
     return503OnClosing: true,
-  })
+  }) as unknown as FastifyInstance
   await app.register(livegateAtRoot, { config })
   return app
 }

@@ -35,11 +35,17 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_PUBLIC_URL', kind: 'url', doc: "Base of artifact URLs handed to clients and the model, the plugin's prefix included (default: derived from the request's Host and the prefix)." },
   { name: 'LIVEGATE_LOG_LEVEL', kind: 'string', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' },
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
+  { name: 'LIVEGATE_TLS_CERT', kind: 'string', doc: 'PEM certificate chain file. With LIVEGATE_TLS_KEY, the port serves https and wss instead of http and ws.' },
+  { name: 'LIVEGATE_TLS_KEY', kind: 'string', doc: 'PEM private key file for LIVEGATE_TLS_CERT (both or neither).' },
   { name: 'LIVEGATE_DRAIN_MS', kind: 'int', default: '25000', min: 0, doc: 'On SIGTERM: time open sessions get to finish before they are closed with 1012 (25 s, inside a 30 s Kubernetes grace period).' },
   // Upstream
   { name: 'GEMINI_API_KEY', kind: 'string', secret: true, doc: 'The server-held Gemini API key. Unset (and no GOOGLE_API_KEY): the built-in simulator is the upstream.' },
   { name: 'GOOGLE_API_KEY', kind: 'string', secret: true, doc: 'Fallback for GEMINI_API_KEY.' },
-  { name: 'LIVEGATE_UPSTREAM_URL', kind: 'url', doc: 'Gemini base URL (http(s) or ws(s)). Default: Google when a key is set, else the in-process simulator.' },
+  { name: 'LIVEGATE_UPSTREAM_URL', kind: 'url', doc: 'Gemini base URL (http(s) or ws(s)): only the scheme, host and path prefix are used. Default: Google (Gemini API, or Vertex AI with GOOGLE_GENAI_USE_VERTEXAI) when a key or Vertex is configured, else the in-process simulator.' },
+  { name: 'GOOGLE_GENAI_USE_VERTEXAI', kind: 'bool', default: 'false', doc: 'Use Vertex AI as the upstream, with Application Default Credentials (needs GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION; see docs/vertex.md).' },
+  { name: 'GOOGLE_CLOUD_PROJECT', kind: 'string', doc: 'Vertex AI project id (with GOOGLE_GENAI_USE_VERTEXAI).' },
+  { name: 'GOOGLE_CLOUD_LOCATION', kind: 'string', doc: 'Vertex AI location, e.g. `us-central1` or `global` (with GOOGLE_GENAI_USE_VERTEXAI).' },
+  { name: 'GOOGLE_APPLICATION_CREDENTIALS', kind: 'string', doc: 'Service-account (or workload identity federation) JSON file for Vertex AI. Unset: the other Application Default Credentials sources (gcloud user credentials, the metadata server).' },
   { name: 'LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time allowed to open the upstream socket (10 s).' },
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
   { name: 'LIVEGATE_RESUME_BUFFER_BYTES', kind: 'int', default: String(4 * MIB), min: 0, doc: 'Per session: bytes of client messages kept for replay after the newest resumption handle (4 MiB, about 90 s of 16 kHz audio). Past it the session goes on, but cannot be resumed until a newer handle covers the dropped messages.' },
@@ -57,11 +63,25 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_IDLE_TIMEOUT_MS', kind: 'int', default: '600000', min: 1000, doc: 'A session with no frames either way for this long is closed with 1001 (10 min).' },
   { name: 'LIVEGATE_PING_INTERVAL_MS', kind: 'int', default: '25000', min: 100, doc: 'Keepalive ping to clients; a client that misses two is dropped (25 s).' },
   { name: 'LIVEGATE_HIGH_WATER_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: "Send-buffer size above which the other side's socket is paused (1 MiB)." },
+  // Limits and metrics
+  { name: 'LIVEGATE_MAX_SESSIONS', kind: 'int', default: '1000', min: 1, doc: 'Most sessions this process holds open at once; more are refused with 1013 `LG_ERR_LIMIT_SESSIONS`.' },
+  { name: 'LIVEGATE_MAX_SESSIONS_PER_CLIENT', kind: 'int', min: 1, doc: 'Most sessions one client holds open at once on this process (unset: no limit). Anonymous clients are counted per IP address.' },
+  { name: 'LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'New sessions one client may open per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT', kind: 'int', min: 1, doc: 'REST chart and map requests one client may make per minute (unset: no limit); shared by replicas through Redis when LIVEGATE_STORE is Redis.' },
+  { name: 'LIVEGATE_DAILY_TOKENS_PER_CLIENT', kind: 'int', min: 1, doc: "Gemini tokens (from `usageMetadata`) one client may use per UTC day before new sessions are refused (unset: no budget); shared through Redis when LIVEGATE_STORE is Redis." },
+  { name: 'LIVEGATE_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', default: '1000', min: 0, doc: 'Mean event-loop delay above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (0: off).' },
+  { name: 'LIVEGATE_MAX_HEAP_USED_BYTES', kind: 'int', min: 1024, doc: 'V8 heap use above which REST requests get 503 and new sessions 1013 `LG_ERR_LIMIT_PRESSURE` (unset: off).' },
+  { name: 'LIVEGATE_METRICS_TOKEN', kind: 'string', secret: true, doc: 'Bearer token `GET /metrics` requires (unset: /metrics is open).' },
   // Tools
-  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_SERVER_TOOLS', kind: 'list', doc: 'Server tools to enable (`render_altair`, `draw_map`, and the names of LIVEGATE_TOOL_MODULES tools); `none` for none. Default: all available.' },
+  { name: 'LIVEGATE_SERVER_TOOLS_OVERRIDE', kind: 'list', doc: 'Server tools the server runs even when a client declares a function of the same name (its declaration is replaced). Default: none, a function the client declares is the client\'s.' },
+  { name: 'LIVEGATE_TOOL_MODULES', kind: 'list', doc: 'Comma-separated paths of ES modules with operators\' own server tools (examples/tools/README.md). A module that does not load or match stops the start.' },
   { name: 'LIVEGATE_TOOL_BEHAVIOR', kind: 'string', oneOf: ['BLOCKING', 'NON_BLOCKING'], doc: 'Declare the server tools with this `behavior` (default: unset, which Gemini treats as its model default).' },
   { name: 'LIVEGATE_TOOL_SCHEDULING', kind: 'string', default: 'WHEN_IDLE', oneOf: ['SILENT', 'WHEN_IDLE', 'INTERRUPT'], doc: 'Scheduling of the responses to NON_BLOCKING server tool calls: declared so, or left unset on a model whose default is NON_BLOCKING (gemini-3.8-live).' },
   { name: 'LIVEGATE_TOOL_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, doc: 'Longest a server tool may run before it answers the model with a timeout error (30 s).' },
+  // Outbound HTTP (maps, tiles, chart data)
+  { name: 'LIVEGATE_OUTBOUND_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Longest any outbound HTTP call (Google Static Maps, a tile, allowlisted chart data) may take, connect to last byte (10 s).' },
+  { name: 'LIVEGATE_OUTBOUND_MAX_BYTES', kind: 'int', default: String(20 * MIB), min: 1024, doc: 'Largest response body of an outbound HTTP call, enforced while it streams (20 MiB).' },
   // Charts
   { name: 'LIVEGATE_CHART_URL_ALLOWLIST', kind: 'list', doc: 'URL prefixes charts may load data from (default: none; every external load is refused).' },
   { name: 'LIVEGATE_RENDER_THREADS', kind: 'int', default: String(Math.max(1, Math.min(4, os.availableParallelism()))), min: 1, max: 64, doc: 'Render worker threads (default: CPU count, at most 4).' },
@@ -72,7 +92,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_CHART_MAX_ROWS', kind: 'int', default: '100000', min: 1, doc: 'Most data rows a chart may hold after its transforms run.' },
   { name: 'LIVEGATE_CHART_MAX_PIXELS', kind: 'int', default: String(4096 * 4096), min: 1, doc: 'Largest width × height × scale² of a rendered image (16.7 Mpx).' },
   // Artifacts
-  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: fs under the OS temp dir).' },
+  { name: 'LIVEGATE_STORE', kind: 'string', doc: 'Artifact store: `memory`, `fs:DIR` or `redis://…` (default: a private (0700) directory `livegate/artifacts` under the user\'s state directory, or a fresh temporary one when there is no home directory).' },
+  { name: 'XDG_STATE_HOME', kind: 'string', doc: 'The user\'s state directory (XDG Base Directory spec), home of the default artifact directory (default: `~/.local/state`).' },
   { name: 'LIVEGATE_STORE_MEMORY_BYTES', kind: 'int', default: String(64 * MIB), min: 0, doc: 'In-memory LRU in front of the store (64 MiB).' },
   { name: 'LIVEGATE_STORE_MAX_BYTES', kind: 'int', default: String(1024 * MIB), min: 1024, doc: 'Total size of stored artifacts before the oldest are evicted (1 GiB).' },
   { name: 'LIVEGATE_ARTIFACT_TTL_S', kind: 'int', default: String(7 * 24 * 3600), min: 1, doc: 'Artifacts older than this are evicted (7 days).' },
@@ -92,6 +113,14 @@ export interface Config {
   readonly publicUrl: string | undefined
   readonly logLevel: LogLevel
   readonly trustProxy: boolean
+  /** Undefined: plain http/ws. */
+  readonly tls: {
+    readonly certFile: string
+    readonly keyFile: string
+    /** PEM contents, read once at boot. */
+    readonly cert: string
+    readonly key: string
+  } | undefined
   readonly drainMs: number
   readonly upstream: {
     /** Undefined: run the built-in simulator in-process and use it. */
@@ -99,6 +128,8 @@ export interface Config {
     readonly apiKey: string | undefined
     readonly connectTimeoutMs: number
     readonly models: readonly string[] | undefined
+    /** Set: Vertex AI with Application Default Credentials instead of a Gemini API key. */
+    readonly vertex: VertexConfig | undefined
     readonly resumption: {
       readonly bufferBytes: number
       readonly bufferMessages: number
@@ -119,11 +150,32 @@ export interface Config {
     readonly pingIntervalMs: number
     readonly highWaterBytes: number
   }
+  /** Per-client and per-process limits (src/live/limits.ts, REST rate limit in app.ts); undefined: no limit. */
+  readonly limits: {
+    readonly maxSessions: number
+    readonly maxSessionsPerClient: number | undefined
+    readonly sessionsPerMinute: number | undefined
+    readonly rendersPerMinute: number | undefined
+    readonly dailyTokens: number | undefined
+    /** 0: off. */
+    readonly maxEventLoopDelayMs: number
+    readonly maxHeapUsedBytes: number | undefined
+  }
+  readonly metrics: {
+    readonly token: string | undefined
+  }
   readonly tools: {
     readonly enabled: readonly string[] | undefined
+    readonly override: readonly string[]
+    /** LIVEGATE_TOOL_MODULES: operator tool modules, loaded at start. */
+    readonly modules: readonly string[]
     readonly behavior: 'BLOCKING' | 'NON_BLOCKING' | undefined
     readonly scheduling: ToolScheduling
     readonly timeoutMs: number
+  }
+  readonly outbound: {
+    readonly timeoutMs: number
+    readonly maxBytes: number
   }
   readonly charts: {
     readonly urlAllowlist: readonly string[]
@@ -137,8 +189,10 @@ export interface Config {
   }
   readonly store: {
     readonly kind: 'memory' | 'fs' | 'redis'
-    /** Directory for `fs`, URL for `redis`. */
+    /** Directory for `fs` (empty: a fresh private temporary directory), URL for `redis`. */
     readonly location: string
+    /** The default directory, not one the operator named: created 0700 and tightened to 0700 if it was looser. */
+    readonly private?: boolean
     readonly memoryBytes: number
     readonly maxBytes: number
     readonly ttlSeconds: number
@@ -149,6 +203,13 @@ export interface Config {
     readonly tilesUrl: string | undefined
     readonly attribution: string | undefined
   }
+}
+
+export interface VertexConfig {
+  readonly project: string
+  readonly location: string
+  /** GOOGLE_APPLICATION_CREDENTIALS, handed to google-auth-library. */
+  readonly credentialsFile: string | undefined
 }
 
 /** One configured client: `name` appears in logs, metrics and limits; `secret` never does. */
@@ -162,6 +223,11 @@ export const MIN_TOKEN_SECRET_CHARS = 32
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 export const DEFAULT_UPSTREAM_URL = 'https://generativelanguage.googleapis.com'
+
+/** Vertex AI's regional host (`aiplatform.googleapis.com` for `global`), as js-genai builds it. */
+export function vertexBaseUrl (location: string): string {
+  return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`
+}
 
 type Raw = Map<string, string | number | boolean | string[] | undefined>
 
@@ -213,15 +279,24 @@ function deepFreeze<T> (value: T): T {
  * Turn an environment into a validated Config.
  * @example loadConfig({ LIVEGATE_PORT: '0' }).port === 0
  */
-export function loadConfig (env: Readonly<Record<string, string | undefined>> = process.env): Config {
+/** Command-line values (`livegate --port`) that win over the process environment in loadConfig's default. */
+let envOverrides: Readonly<Record<string, string>> = {}
+
+/** Set by the bin before main runs; unset values are ignored. */
+export function setEnvOverrides (overrides: Readonly<Record<string, string | undefined>>): void {
+  envOverrides = Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+export function loadConfig (env: Readonly<Record<string, string | undefined>> = { ...process.env, ...envOverrides }): Config {
   const problems: string[] = []
   const raw: Raw = new Map()
   for (const v of ENV_VARS) raw.set(v.name, parseVar(v, env[v.name], problems))
   const str = (name: string): string | undefined => raw.get(name) as string | undefined
   const int = (name: string): number => raw.get(name) as number
+  const optionalInt = (name: string): number | undefined => raw.get(name) as number | undefined
   const list = (name: string): string[] | undefined => raw.get(name) as string[] | undefined
 
-  const store = parseStore(str('LIVEGATE_STORE'), problems)
+  const store = parseStore(str('LIVEGATE_STORE'), problems, str('XDG_STATE_HOME'))
   const tools = list('LIVEGATE_SERVER_TOOLS')
   const origins = list('LIVEGATE_ALLOWED_ORIGINS')
   const tokens = parseClientTokens(list('LIVEGATE_CLIENT_TOKENS'), str('LIVEGATE_CLIENT_TOKENS_FILE'), problems)
@@ -230,6 +305,8 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     if (secret !== undefined && secret.length < MIN_TOKEN_SECRET_CHARS) problems.push(`${name}: must be at least ${MIN_TOKEN_SECRET_CHARS} characters`)
   }
   const apiKey = str('GEMINI_API_KEY') ?? str('GOOGLE_API_KEY')
+  const vertex = parseVertex(raw.get('GOOGLE_GENAI_USE_VERTEXAI') === true, str, problems)
+  const tls = parseTls(str('LIVEGATE_TLS_CERT'), str('LIVEGATE_TLS_KEY'), problems)
 
   if (problems.length > 0) {
     throw new LivegateError('LG_ERR_CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`)
@@ -241,10 +318,14 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     publicUrl: str('LIVEGATE_PUBLIC_URL'),
     logLevel: str('LIVEGATE_LOG_LEVEL') as LogLevel,
     trustProxy: raw.get('LIVEGATE_TRUST_PROXY') as boolean,
+    tls,
     drainMs: int('LIVEGATE_DRAIN_MS'),
     upstream: {
-      baseUrl: str('LIVEGATE_UPSTREAM_URL') ?? (apiKey !== undefined ? DEFAULT_UPSTREAM_URL : undefined),
-      apiKey,
+      baseUrl: str('LIVEGATE_UPSTREAM_URL') ??
+        (vertex !== undefined ? vertexBaseUrl(vertex.location) : apiKey !== undefined ? DEFAULT_UPSTREAM_URL : undefined),
+      // Vertex takes OAuth tokens only: a Gemini key set alongside must never travel to it.
+      apiKey: vertex === undefined ? apiKey : undefined,
+      vertex,
       connectTimeoutMs: int('LIVEGATE_UPSTREAM_CONNECT_TIMEOUT_MS'),
       models: list('LIVEGATE_MODELS')?.map((m) => m.replace(/^models\//, '')),
       resumption: {
@@ -265,11 +346,29 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       pingIntervalMs: int('LIVEGATE_PING_INTERVAL_MS'),
       highWaterBytes: int('LIVEGATE_HIGH_WATER_BYTES'),
     },
+    limits: {
+      maxSessions: int('LIVEGATE_MAX_SESSIONS'),
+      maxSessionsPerClient: optionalInt('LIVEGATE_MAX_SESSIONS_PER_CLIENT'),
+      sessionsPerMinute: optionalInt('LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT'),
+      rendersPerMinute: optionalInt('LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT'),
+      dailyTokens: optionalInt('LIVEGATE_DAILY_TOKENS_PER_CLIENT'),
+      maxEventLoopDelayMs: int('LIVEGATE_MAX_EVENT_LOOP_DELAY_MS'),
+      maxHeapUsedBytes: optionalInt('LIVEGATE_MAX_HEAP_USED_BYTES'),
+    },
+    metrics: {
+      token: str('LIVEGATE_METRICS_TOKEN'),
+    },
     tools: {
       enabled: tools === undefined ? undefined : tools.filter((t) => t !== 'none'),
+      override: list('LIVEGATE_SERVER_TOOLS_OVERRIDE') ?? [],
+      modules: list('LIVEGATE_TOOL_MODULES') ?? [],
       behavior: str('LIVEGATE_TOOL_BEHAVIOR') as 'BLOCKING' | 'NON_BLOCKING' | undefined,
       scheduling: str('LIVEGATE_TOOL_SCHEDULING') as ToolScheduling,
       timeoutMs: int('LIVEGATE_TOOL_TIMEOUT_MS'),
+    },
+    outbound: {
+      timeoutMs: int('LIVEGATE_OUTBOUND_TIMEOUT_MS'),
+      maxBytes: int('LIVEGATE_OUTBOUND_MAX_BYTES'),
     },
     charts: {
       urlAllowlist: list('LIVEGATE_CHART_URL_ALLOWLIST') ?? [],
@@ -295,6 +394,42 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
     },
   }
   return deepFreeze(config)
+}
+
+function parseVertex (
+  enabled: boolean, str: (name: string) => string | undefined, problems: string[],
+): VertexConfig | undefined {
+  if (!enabled) return undefined
+  const project = str('GOOGLE_CLOUD_PROJECT')
+  const location = str('GOOGLE_CLOUD_LOCATION')
+  if (project === undefined) problems.push('GOOGLE_GENAI_USE_VERTEXAI=true: GOOGLE_CLOUD_PROJECT must be set')
+  else if (!/^[a-z][a-z0-9-]{4,61}[a-z0-9]$|^[a-z0-9.:-]{1,100}$/.test(project)) problems.push(`GOOGLE_CLOUD_PROJECT=${JSON.stringify(project)}: not a project id`)
+  if (location === undefined) problems.push('GOOGLE_GENAI_USE_VERTEXAI=true: GOOGLE_CLOUD_LOCATION must be set (e.g. us-central1 or global)')
+  else if (!/^[a-z][a-z0-9-]{1,40}$/.test(location)) problems.push(`GOOGLE_CLOUD_LOCATION=${JSON.stringify(location)}: not a location (e.g. us-central1 or global)`)
+  if (project === undefined || location === undefined) return undefined
+  return { project, location, credentialsFile: str('GOOGLE_APPLICATION_CREDENTIALS') }
+}
+
+/** Both files or neither; each must read as PEM, so a wrong path fails at boot, not at the first handshake. */
+function parseTls (certFile: string | undefined, keyFile: string | undefined, problems: string[]): Config['tls'] {
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push(`${certFile === undefined ? 'LIVEGATE_TLS_KEY' : 'LIVEGATE_TLS_CERT'} is set without ${certFile === undefined ? 'LIVEGATE_TLS_CERT' : 'LIVEGATE_TLS_KEY'}: set both or neither`)
+    return undefined
+  }
+  const read = (name: string, file: string, label: RegExp): string | undefined => {
+    let text: string
+    try { text = readFileSync(file, 'utf8') } catch (err) {
+      problems.push(`${name}=${JSON.stringify(file)}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+      return undefined
+    }
+    if (!label.test(text)) { problems.push(`${name}=${JSON.stringify(file)}: not a PEM file`); return undefined }
+    return text
+  }
+  const cert = read('LIVEGATE_TLS_CERT', certFile, /-----BEGIN CERTIFICATE-----/)
+  const key = read('LIVEGATE_TLS_KEY', keyFile, /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/)
+  if (cert === undefined || key === undefined) return undefined
+  return { certFile, keyFile, cert, key }
 }
 
 /**
@@ -342,8 +477,21 @@ function parseClientTokens (fromEnv: string[] | undefined, file: string | undefi
   return tokens
 }
 
-function parseStore (value: string | undefined, problems: string[]): { kind: 'memory' | 'fs' | 'redis', location: string } {
-  if (value === undefined) return { kind: 'fs', location: path.join(os.tmpdir(), 'livegate-artifacts') }
+/**
+ * `$XDG_STATE_HOME/livegate/artifacts`, else `~/.local/state/livegate/artifacts`; '' when there is no usable home
+ * (the store then makes a fresh private temporary directory). Never a fixed path in the shared temp directory, where
+ * another user could create it first.
+ */
+export function defaultArtifactDir (stateHome: string | undefined): string {
+  if (stateHome !== undefined && path.isAbsolute(stateHome)) return path.join(stateHome, 'livegate', 'artifacts')
+  let home = ''
+  try { home = os.homedir() } catch { home = '' }
+  if (home === '' || home === '/' || !path.isAbsolute(home)) return ''
+  return path.join(home, '.local', 'state', 'livegate', 'artifacts')
+}
+
+function parseStore (value: string | undefined, problems: string[], stateHome: string | undefined): { kind: 'memory' | 'fs' | 'redis', location: string, private?: boolean } {
+  if (value === undefined) return { kind: 'fs', location: defaultArtifactDir(stateHome), private: true }
   if (value === 'memory') return { kind: 'memory', location: '' }
   if (value.startsWith('fs:') && value.length > 3) return { kind: 'fs', location: path.resolve(value.slice(3)) }
   if (value.startsWith('redis://') || value.startsWith('rediss://')) return { kind: 'redis', location: value }
@@ -354,7 +502,7 @@ function parseStore (value: string | undefined, problems: string[]): { kind: 'me
 /** Every secret value in a config, for redaction. */
 export function secretsOf (config: Config): string[] {
   const secrets = [
-    config.upstream.apiKey, config.maps.apiKey, ...(config.clients.tokens ?? []).map((t) => t.secret),
+    config.upstream.apiKey, config.maps.apiKey, config.metrics.token, ...(config.clients.tokens ?? []).map((t) => t.secret),
     config.clients.tokenSecret, config.clients.tokenSecretPrevious, redisPassword(config),
   ]
   return secrets.filter((s): s is string => s !== undefined && s !== '')

@@ -8,6 +8,8 @@ import type { LiveSession } from './live/session.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import type { ChartService } from './charts/chart-service.js'
 import type { MapService } from './maps/service.js'
+import type { SessionLimits } from './live/limits.js'
+import type { Metrics } from './metrics.js'
 import type { Authenticator } from './auth/authenticator.js'
 import type { ClientIdentity } from './auth/identity.js'
 
@@ -27,6 +29,12 @@ export interface LivegateContext {
   readonly charts: ChartService
   /** Draws Static Maps (Google, tiles or offline) in the map worker pool and stores them in `artifacts`. */
   readonly maps: MapService
+  /** Admission of new sessions (per-client and per-process limits). */
+  readonly limits: SessionLimits
+  /** The app's Prometheus registry and the events that feed it. */
+  readonly metrics: Metrics
+  /** True while the process is overloaded (@fastify/under-pressure, registered with the REST routes). */
+  underPressure: () => boolean
   /** Client identities (auth mode, client tokens, ephemeral tokens and their use counter). */
   readonly auth: Authenticator
   /**

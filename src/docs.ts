@@ -36,7 +36,7 @@ export function configMarkdown (): string {
 }
 
 /** The README's short configuration table (between the env:start and env:end markers). */
-export function readmeEnvTable (): string {
+function readmeEnvTable (): string {
   const rows = ENV_VARS.map((v) => `| \`${v.name}\` | ${v.default === undefined ? '—' : `\`${v.default}\``} | ${cell(v.doc)} |`)
   return `| Variable | Default | Meaning |\n|---|---|---|\n${rows.join('\n')}\n`
 }

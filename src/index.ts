@@ -6,3 +6,6 @@
 export { default, configOf, type LivegateOptions } from './plugin.js'
 export { loadConfig, ENV_VARS, type Config, type EnvVar } from './config.js'
 export type { LivegateContext } from './context.js'
+export type {
+  FunctionBehavior, FunctionDeclaration, JsonObject, JsonValue, ServerTool, StoredArtifact, ToolArtifact, ToolContext,
+} from './tools/registry.js'

@@ -14,6 +14,21 @@ export function redactUrl (url: string): string {
   return url.replace(SECRET_QUERY, '$1[REDACTED]')
 }
 
+/** Longest client-controlled string a log line carries (model ids, origins, URLs, paths). */
+export const LOG_STRING_MAX_CHARS = 200
+
+/**
+ * Clips a string a client chose before it reaches a log line, noting how long it was, so a hostile value (a 100 KB
+ * model id) costs a few hundred bytes of log per line whatever its size.
+ * @example truncateForLog('x'.repeat(100_000)) // 'xxx…(200 of 100000 chars)'
+ */
+export function truncateForLog (value: string, max?: number): string
+export function truncateForLog (value: string | undefined, max?: number): string | undefined
+export function truncateForLog (value: string | undefined, max = LOG_STRING_MAX_CHARS): string | undefined {
+  if (value === undefined || value.length <= max) return value
+  return `${value.slice(0, max)}…(${max} of ${value.length} chars)`
+}
+
 function escapeRegExp (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
@@ -32,7 +47,7 @@ export function loggerOptions (config: Config): LoggerOptions {
     },
     serializers: {
       req (request: { method?: string, url?: string, ip?: string, id?: string }) {
-        return { method: request.method, url: redactUrl(request.url ?? ''), remoteAddress: request.ip, id: request.id }
+        return { method: request.method, url: truncateForLog(redactUrl(request.url ?? '')), remoteAddress: request.ip, id: request.id }
       },
     },
     hooks: {

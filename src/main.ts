@@ -17,7 +17,15 @@ async function main (): Promise<void> {
     process.stderr.write(`${isLivegateError(err) ? `${err.code}: ${err.message}` : String(err)}\n`)
     process.exit(78) // EX_CONFIG
   }
-  const app = await buildApp(config)
+  let app
+  try {
+    app = await buildApp(config)
+  } catch (err) {
+    // A tool module that does not load, a store that cannot open: a clear line and EX_CONFIG, not a stack trace.
+    if (!isLivegateError(err)) throw err
+    process.stderr.write(`${err.code}: ${err.message}\n`)
+    process.exit(78)
+  }
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return

@@ -12,25 +12,39 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { loadConfig, type Config } from './config.js'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { Redis } from 'ioredis'
+import { loadConfig, type Config, type VertexConfig } from './config.js'
 import type { LivegateContext } from './context.js'
 import problemJson from './http/problem-json.js'
+import upgradeGuard from './http/upgrade-guard.js'
 import health from './http/health.js'
 import liveRoutes from './live/route.js'
+import type { LiveSession } from './live/session.js'
+import { createSessionLimits, limitKeyOf } from './live/limits.js'
+import { connectLimitRedis, memoryCounters, redisCounters } from './live/limit-counters.js'
+import { createMetrics } from './metrics.js'
+import metricsRoute from './http/metrics.js'
 import { credentialOf, queryOf } from './auth/credentials.js'
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js'
 import authTokensRoutes from './http/auth-tokens.js'
+import { ANONYMOUS_NAME } from './auth/identity.js'
 import { LivegateError } from './errors.js'
 import { createToolInterceptorFactory } from './live/tool-interceptor.js'
+import { createAdcTokenSource, type AccessTokenSource } from './live/vertex.js'
 import { createToolRegistry } from './tools/registry.js'
-import { renderAltairTool } from './tools/render-altair.js'
-import { drawMapTool } from './tools/draw-map.js'
+import { RENDER_ALTAIR_DECLARATION, renderAltairTool } from './tools/render-altair.js'
+import { DRAW_MAP_DECLARATION, drawMapTool } from './tools/draw-map.js'
+import { loadToolModules } from './tools/tool-modules.js'
 import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
+
+const BUILT_IN_TOOL_NAMES = [RENDER_ALTAIR_DECLARATION.name, DRAW_MAP_DECLARATION.name]
 
 export interface LivegateOptions {
   /** A complete configuration (from `loadConfig`); when given, the environment is not read. */
@@ -55,6 +69,10 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   const bodyLimit = config.charts.maxSpecBytes + 64 * 1024
   app.addHook('onRoute', (route) => { route.bodyLimit ??= bodyLimit })
   const mount = app.prefix
+  // Operator tools first: a module that does not load stops the start before any worker or socket exists.
+  const operatorTools = await loadToolModules(config.tools.modules, BUILT_IN_TOOL_NAMES, config.tools.behavior)
+  // Then Vertex credentials, for the same reason: a gateway that cannot authenticate upstream fails before it starts.
+  const vertex = await vertexUpstream(app, config)
   const chartStack = await createChartStack(config)
   app.addHook('onClose', async () => { await chartStack.close() })
   const maps = createMapService({ config, store: chartStack.artifacts })
@@ -63,9 +81,28 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.addHook('onClose', async () => { await auth.close() })
   app.decorateRequest('identity', null)
   logAuthMode(app, auth, config)
+  const sharedLimits = config.limits.sessionsPerMinute !== undefined || config.limits.rendersPerMinute !== undefined || config.limits.dailyTokens !== undefined
+  const limitRedis = config.store.kind === 'redis' && sharedLimits ? await connectLimitRedis(config.store.location) : undefined
+  if (limitRedis !== undefined) app.addHook('onClose', async () => { await closeRedis(limitRedis) })
+  const sessions = new Set<LiveSession>()
+  const metrics = createMetrics({
+    sessions: () => sessions,
+    renderQueue: () => chartStack.charts.renderQueue(),
+    artifactCache: () => chartStack.artifacts.cacheStats?.(),
+  })
+  const limits = createSessionLimits({
+    limits: config.limits,
+    counters: limitRedis === undefined ? memoryCounters() : redisCounters(limitRedis),
+    underPressure: () => context.underPressure(),
+    onRefusal: (limit) => { metrics.refused(limit) },
+    log: app.log,
+  })
   const context: LivegateContext = {
     config,
-    sessions: new Set(),
+    sessions,
+    limits,
+    metrics,
+    underPressure: () => false,
     closing: false,
     upstreamBaseUrl: config.upstream.baseUrl ?? '',
     upstreamApiKey: config.upstream.apiKey,
@@ -78,31 +115,100 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   app.decorate('livegate', context)
   if (config.upstream.baseUrl === undefined) await useBuiltInSimulator(app, context)
   await app.register(problemJson)
+  await app.register(upgradeGuard)
   await app.register(health)
-  const registry = createToolRegistry([
+  await app.register(metricsRoute)
+  const builtIn = [
     renderAltairTool(context.charts, config.tools.behavior),
     drawMapTool(context.maps, config.tools.behavior),
-  ], config.tools.enabled)
+  ]
+  const registry = createToolRegistry([...builtIn, ...operatorTools], config.tools.enabled)
   await app.register(liveRoutes, {
+    ...(vertex === undefined ? {} : { vertex }),
     createInterceptor: createToolInterceptorFactory({
       registry,
       artifacts: context.artifacts,
       publicBaseUrl: context.publicBaseUrl,
       scheduling: config.tools.scheduling,
       timeoutMs: config.tools.timeoutMs,
+      override: config.tools.override,
+      idlessCalls: config.upstream.vertex !== undefined,
+      onRun: (tool, status, seconds) => { metrics.toolRun(tool, status, seconds) },
     }),
   })
-  // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
-  // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
-  // a plain <img src>.
-  await app.register(async function authenticatedApi (scope) {
-    scope.addHook('onRequest', requireClient(auth))
-    await scope.register(chartsRoutes, { prefix: '/v1' })
-    await scope.register(mapsRoutes, { prefix: '/v1' })
-    await scope.register(authTokensRoutes)
+  // Under event-loop or heap pressure the REST routes answer 503 (the server's state, not the client's doing, so not
+  // 429) and new sessions get 1013; health, metrics and open sessions are untouched.
+  await app.register(async function restApi (rest) {
+    await rest.register(underPressure, {
+      maxEventLoopDelay: config.limits.maxEventLoopDelayMs,
+      maxHeapUsedBytes: config.limits.maxHeapUsedBytes ?? 0,
+      async pressureHandler () {
+        metrics.refused('pressure')
+        throw new LivegateError('LG_ERR_LIMIT_PRESSURE', 'the gateway is overloaded; retry shortly or on another replica', { limitName: 'pressure', retryAfterSeconds: PRESSURE_RETRY_S })
+      },
+    })
+    context.underPressure = () => rest.isUnderPressure()
+    // Rendering costs CPU (and Maps quota) and minting hands out sessions, so both need the client's identity (a client
+    // token when tokens are configured); artifacts stay public: their URLs are handed out by tool runs and must work in
+    // a plain <img src>.
+    await rest.register(async function authenticatedApi (scope) {
+      scope.addHook('onRequest', requireClient(auth))
+      await scope.register(async function renderingApi (rendering) {
+        if (config.limits.rendersPerMinute !== undefined) await rendering.register(rateLimit, renderRateLimit(config, limitRedis, () => { metrics.refused('render_rate') }))
+        await rendering.register(chartsRoutes, { prefix: '/v1' })
+        await rendering.register(mapsRoutes, { prefix: '/v1' })
+      })
+      await scope.register(authTokensRoutes)
+    })
+    await rest.register(artifactsRoutes, { prefix: '/v1' })
   })
-  await app.register(artifactsRoutes, { prefix: '/v1' })
   await app.register(webClient)
+}
+
+/** GOOGLE_GENAI_USE_VERTEXAI: fetch the first ADC token before serving (no credentials → start-up fails, loudly). */
+async function vertexUpstream (app: FastifyInstance, config: Config): Promise<{ config: VertexConfig, tokens: AccessTokenSource } | undefined> {
+  const vertex = config.upstream.vertex
+  if (vertex === undefined) return undefined
+  const tokens = createAdcTokenSource(vertex, app.log)
+  try {
+    await tokens.start()
+  } catch (err) {
+    tokens.close()
+    throw err
+  }
+  app.addHook('onClose', async () => { tokens.close() })
+  app.log.info({ project: vertex.project, location: vertex.location }, 'Vertex AI upstream with Application Default Credentials')
+  return { config: vertex, tokens }
+}
+
+const PRESSURE_RETRY_S = 10
+
+/**
+ * REST renders per client per minute (@fastify/rate-limit): counted in Redis when the store is Redis, so replicas
+ * share one count; a Redis outage lets requests through (`skipOnError`) rather than failing them.
+ */
+function renderRateLimit (config: Config, redis: Redis | undefined, onRefusal: () => void) {
+  return {
+    global: true,
+    max: config.limits.rendersPerMinute ?? 0,
+    timeWindow: 60_000,
+    ...(redis === undefined ? {} : { redis, nameSpace: 'livegate:limit:renders:' }),
+    skipOnError: true,
+    // Runs after requireClient (a route hook, after the scope's), so the identity is known.
+    keyGenerator (request: FastifyRequest): string {
+      return limitKeyOf(request.identity?.name ?? ANONYMOUS_NAME, request.ip)
+    },
+    errorResponseBuilder (_request: FastifyRequest, context: { max: number, ttl: number }): LivegateError {
+      onRefusal()
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000))
+      return new LivegateError('LG_ERR_LIMIT_RENDER_RATE', `at most ${context.max} render requests per minute for this client; retry in ${retryAfterSeconds} s`, { limitName: 'render_rate', retryAfterSeconds })
+    },
+  }
+}
+
+async function closeRedis (redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => {})
+  redis.disconnect()
 }
 
 /**

@@ -3,6 +3,9 @@
  * The store `config.store` asks for: `memory` (one byte-capped LRU), `fs` (the LRU in front of a directory) or
  * `redis` (the LRU in front of Redis, shared by replicas).
  */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
 import { FsStore } from './fs-store.js'
@@ -17,12 +20,14 @@ export async function createArtifactStore (store: Config['store']): Promise<Arti
       // Memory is the only tier, so the total cap is the smaller of the two budgets.
       return new MemoryStore({ maxBytes: Math.min(store.memoryBytes, store.maxBytes), ttlSeconds: store.ttlSeconds })
     case 'fs': {
-      const cold = new FsStore({ dir: store.location, maxBytes: store.maxBytes, ttlSeconds: store.ttlSeconds })
+      // No home to put the default under: a fresh directory only this process knows (mkdtemp creates it 0700).
+      const dir = store.location === '' ? await fs.mkdtemp(path.join(os.tmpdir(), 'livegate-artifacts-')) : store.location
+      const cold = new FsStore({ dir, maxBytes: store.maxBytes, ttlSeconds: store.ttlSeconds, private: store.private === true })
       try {
         await cold.ready()
       } catch (err) {
         await cold.close()
-        throw new LivegateError('LG_ERR_CONFIG_INVALID', `LIVEGATE_STORE: cannot use directory ${store.location}: ${(err as Error).message}`)
+        throw new LivegateError('LG_ERR_CONFIG_INVALID', `LIVEGATE_STORE: cannot use directory ${dir}: ${(err as Error).message}`)
       }
       const hot = new MemoryStore({ maxBytes: store.memoryBytes, ttlSeconds: store.ttlSeconds })
       return new TieredStore(hot, cold)

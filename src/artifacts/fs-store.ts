@@ -15,6 +15,25 @@ export interface FsStoreOptions {
   ttlSeconds: number
   /** How often expired files are swept (default: the TTL, at most 10 minutes). */
   sweepIntervalMs?: number
+  /** livegate's own default directory: created 0700, and tightened to 0700 if it exists looser. */
+  private?: boolean
+}
+
+/**
+ * Refuses a directory another user could write into or owns: they could plant or swap the artifacts livegate
+ * serves. Our own default directory is also made private (0700), since artifacts may show what users asked for.
+ */
+export async function assertSafeDir (dir: string, ownDefault: boolean): Promise<void> {
+  const link = await fs.lstat(dir)
+  if (link.isSymbolicLink() && ownDefault) throw new Error(`${dir} is a symbolic link; the default artifact directory must be a real directory`)
+  const st = link.isSymbolicLink() ? await fs.stat(dir) : link
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`)
+  const uid = process.getuid?.()
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${dir} is owned by uid ${st.uid}, not by this user (uid ${uid}); use a directory of your own`)
+  if ((st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} is writable by ${(st.mode & 0o002) !== 0 ? 'everyone' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)}); run chmod go-w on it or pick another directory`)
+  }
+  if (ownDefault && (st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700)
 }
 
 const SUFFIX = '.artifact'
@@ -28,6 +47,7 @@ export class FsStore implements ArtifactStore {
   readonly #dir: string
   readonly #maxBytes: number
   readonly #ttlMs: number
+  readonly #private: boolean
   /** key → size and creation time, oldest first. */
   readonly #index = new Map<string, { size: number, created: number }>()
   #total = 0
@@ -38,6 +58,7 @@ export class FsStore implements ArtifactStore {
     this.#dir = options.dir
     this.#maxBytes = options.maxBytes
     this.#ttlMs = options.ttlSeconds * 1000
+    this.#private = options.private === true
     this.#ready = this.#load()
     const every = options.sweepIntervalMs ?? Math.min(this.#ttlMs, MAX_SWEEP_MS)
     this.#timer = setInterval(() => { void this.sweep() }, every)
@@ -48,7 +69,8 @@ export class FsStore implements ArtifactStore {
   ready (): Promise<void> { return this.#ready }
 
   async #load (): Promise<void> {
-    await fs.mkdir(this.#dir, { recursive: true })
+    await fs.mkdir(this.#dir, { recursive: true, mode: 0o700 })
+    await assertSafeDir(this.#dir, this.#private)
     const found: ArtifactMeta[] = []
     for (const name of await fs.readdir(this.#dir)) {
       if (!name.endsWith(SUFFIX)) {

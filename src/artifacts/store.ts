@@ -41,6 +41,13 @@ export interface ArtifactStore {
   close (): Promise<void>
   /** Whether the store can be reached now, for /readyz; stores that cannot fail (memory, disk) omit it. */
   health? (): StoreHealth
+  /** Reads the in-memory tier answered (hits) or passed down (misses), for metrics; single-tier stores omit it. */
+  cacheStats? (): CacheStats
+}
+
+export interface CacheStats {
+  readonly hits: number
+  readonly misses: number
 }
 
 export interface StoreHealth {
@@ -51,9 +58,9 @@ export interface StoreHealth {
 
 /** Letters, digits, `-`, `_`, `.` in `/`-separated segments; no empty, `.` or `..` segment. */
 const KEY = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/
-export const MAX_KEY_LENGTH = 200
+const MAX_KEY_LENGTH = 200
 
-export function isValidKey (key: string): boolean {
+function isValidKey (key: string): boolean {
   return key.length <= MAX_KEY_LENGTH && KEY.test(key)
 }
 

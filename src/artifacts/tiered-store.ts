@@ -4,12 +4,15 @@
  * first and promote what they find below.
  */
 import type { MemoryStore } from './memory-store.js'
-import type { Artifact, ArtifactInput, ArtifactMeta, ArtifactStore, StoreHealth } from './store.js'
+import type { Artifact, ArtifactInput, ArtifactMeta, ArtifactStore, CacheStats, StoreHealth } from './store.js'
 import { asBuffer } from './store.js'
 
 export class TieredStore implements ArtifactStore {
   readonly #hot: MemoryStore
   readonly #cold: ArtifactStore
+  // Plain counters: metrics read them at scrape time.
+  #hits = 0
+  #misses = 0
 
   constructor (hot: MemoryStore, cold: ArtifactStore) {
     this.#hot = hot
@@ -24,10 +27,18 @@ export class TieredStore implements ArtifactStore {
 
   async get (key: string): Promise<Artifact | undefined> {
     const hit = await this.#hot.get(key)
-    if (hit !== undefined) return hit
+    if (hit !== undefined) {
+      this.#hits++
+      return hit
+    }
+    this.#misses++
     const found = await this.#cold.get(key)
     if (found !== undefined) this.#hot.remember(found)
     return found
+  }
+
+  cacheStats (): CacheStats {
+    return { hits: this.#hits, misses: this.#misses }
   }
 
   health (): StoreHealth {

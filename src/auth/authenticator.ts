@@ -46,7 +46,8 @@ export interface Authenticator {
 
 export function authModeOf (config: Config): AuthMode {
   if (config.clients.tokens !== undefined) return 'tokens'
-  if (config.upstream.apiKey === undefined) return 'open'
+  // Vertex AI spends the project's credentials as a key would: it is not an open upstream.
+  if (config.upstream.apiKey === undefined && config.upstream.vertex === undefined) return 'open'
   return config.clients.allowAnonymous ? 'anonymous' : 'loopback'
 }
 

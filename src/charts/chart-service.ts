@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto'
 import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
 import type { Artifact, ArtifactStore } from '../artifacts/store.js'
+import { DEFAULT_OUTBOUND_LIMITS, type OutboundLimits } from '../net/outbound.js'
 import type { ImageFormat } from './render.js'
 import { createRenderPool, type RenderPool } from './render-pool.js'
 import { rendererVersion } from './renderer-version.js'
-import { createSharedWork } from './shared-work.js'
+import { createSharedWork } from '../artifacts/shared-work.js'
 import { assertRowLimit, canonicalJson, parseSpecInput, specKind, type SpecKind } from './spec-input.js'
 import { assertTheme, pickTheme, themeConfig } from './themes.js'
 
@@ -44,6 +45,8 @@ export interface ChartService {
   create (input: ChartInput, options?: { signal?: AbortSignal }): Promise<ChartResult>
   /** The stored `<id>.<format>`, rendering it from the stored spec if only the other format exists; undefined if unknown. */
   artifact (id: string, format: ImageFormat, options?: { signal?: AbortSignal }): Promise<Artifact | undefined>
+  /** Renders queued and running; undefined until the first render starts the pool (metrics). */
+  renderQueue (): { queued: number, running: number } | undefined
   close (): Promise<void>
 }
 
@@ -63,6 +66,8 @@ export interface ChartServiceOptions {
   store: ArtifactStore
   /** Default: a pool sized from `charts` (threads, queue, timeoutMs, heapMb), started on the first render. */
   pool?: RenderPool
+  /** Timeout and size cap of allowlisted chart data loads (config.outbound). */
+  outbound?: OutboundLimits
 }
 
 export function artifactPaths (id: string): { png: string, svg: string } {
@@ -84,7 +89,7 @@ function checkOptions (input: ChartInput): { format: ImageFormat, scale: number,
   return { format, scale, theme: input.theme }
 }
 
-export function createChartService ({ charts, store, pool: given }: ChartServiceOptions): ChartService {
+export function createChartService ({ charts, store, pool: given, outbound = DEFAULT_OUTBOUND_LIMITS }: ChartServiceOptions): ChartService {
   // Lazy: an app that never renders (most relay tests) never pays for workers importing vega.
   let pool = given
   let closed = false
@@ -111,6 +116,7 @@ export function createChartService ({ charts, store, pool: given }: ChartService
       maxRows: charts.maxRows,
       maxPixels: charts.maxPixels,
       urlAllowlist: charts.urlAllowlist,
+      outbound,
     }, signal)
     const meta = await store.put(`${id}.${format}`, image.bytes, { mimeType: MIME[format], sourceKind: 'chart', width: image.width, height: image.height })
     if (await store.head(`${id}.spec.json`) === undefined) {
@@ -155,6 +161,12 @@ export function createChartService ({ charts, store, pool: given }: ChartService
       if (recipe === undefined) return undefined
       const { value } = await work.run(key, async (signal) => await renderAndStore(id, recipe, format, signal), options.signal)
       return value.artifact
+    },
+
+    renderQueue () {
+      if (pool === undefined) return undefined
+      const queued = pool.queued
+      return { queued, running: Math.max(0, pool.pending - queued) }
     },
 
     async close () {

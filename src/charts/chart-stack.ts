@@ -16,7 +16,7 @@ export interface ChartStack {
 
 export async function createChartStack (config: Config): Promise<ChartStack> {
   const artifacts = await createArtifactStore(config.store)
-  const charts = createChartService({ charts: config.charts, store: artifacts })
+  const charts = createChartService({ charts: config.charts, store: artifacts, outbound: config.outbound })
   return {
     artifacts,
     charts,

@@ -35,6 +35,8 @@ export interface RenderPool {
   readonly pending: number
   /** Renders handed to the pool since it started (tests and metrics). */
   readonly started: number
+  /** Renders waiting for a worker thread (metrics). */
+  readonly queued: number
   close (): Promise<void>
 }
 
@@ -96,6 +98,7 @@ export function createRenderPool (options: RenderPoolOptions): RenderPool {
   return {
     get pending () { return pending },
     get started () { return started },
+    get queued () { return piscina.queueSize },
     async run (task: RenderTask, signal?: AbortSignal): Promise<RenderedImage> {
       if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
       signal?.throwIfAborted()

@@ -10,8 +10,10 @@ import * as vega from 'vega'
 import * as vl from 'vega-lite'
 import { expressionInterpreter } from 'vega-interpreter'
 import type { ErrorCode } from '../errors.js'
-import { createLockedLoader } from './locked-loader.js'
+import { createLockedLoader, type LockedLoader } from './locked-loader.js'
+import { DEFAULT_OUTBOUND_LIMITS, type OutboundLimits } from '../net/outbound.js'
 import { createUrlPolicy } from './url-policy.js'
+import { checkDeclaredSizes, checkViewSize, guardSizeSignals, MAX_SIDE_PX, type SizeRefusal } from './size-guard.js'
 
 export type ImageFormat = 'png' | 'svg'
 
@@ -26,14 +28,14 @@ export interface RenderTask {
   maxRows: number
   maxPixels: number
   urlAllowlist: readonly string[]
+  /** Timeout and size cap of allowlisted loads (LIVEGATE_OUTBOUND_*); default 10 s and 20 MiB. */
+  outbound?: OutboundLimits
 }
 
 export type RenderOutcome =
   | { ok: true, bytes: Uint8Array, width: number, height: number, warnings: string[] }
   | { ok: false, code: ErrorCode, detail: string, extra?: Record<string, unknown> }
 
-/** Skia refuses (and cairo silently shrinks) surfaces past this side; the reference saw 1×1 PNGs at 40000². */
-const MAX_SIDE_PX = 16_384
 const MAX_WARNINGS = 20
 
 /** vega-expression's messages for code the interpreter will not run (measured: see test/charts/refusals.test.ts). */
@@ -63,17 +65,38 @@ function fail (code: ErrorCode, detail: string, extra?: Record<string, unknown>)
   return extra === undefined ? { ok: false, code, detail } : { ok: false, code, detail, extra }
 }
 
-function refusedOutcome (refused: readonly string[]): RenderOutcome {
+function pixelRefusal (refusal: SizeRefusal, task: RenderTask): RenderOutcome {
+  return fail('LG_ERR_RENDER_TOO_MANY_PIXELS', refusal.detail, { width: refusal.width, height: refusal.height, limit: task.maxPixels })
+}
+
+/** A load that was refused, or an allowed one that timed out or was too large: either ends the render. */
+function loadOutcome (locked: LockedLoader): RenderOutcome | undefined {
+  const failure = locked.failure()
+  if (failure !== undefined) return fail(failure.code, failure.detail, failure.extra)
+  const { refused, reasons } = locked
+  if (refused.length === 0) return undefined
+  const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : ''
   return fail('LG_ERR_RENDER_LOAD_REFUSED',
-    `external loads are disabled; inline the data with "data": {"values": [...]} instead of: ${refused.join(', ')}`,
+    `external loads are refused${why}; inline the data with "data": {"values": [...]} instead of: ${refused.join(', ')}`,
     { refused })
 }
 
 export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
+  const locked = createLockedLoader({ policy: createUrlPolicy(task.urlAllowlist), allowlist: task.urlAllowlist, limits: task.outbound ?? DEFAULT_OUTBOUND_LIMITS })
+  try {
+    return await renderWith(task, locked)
+  } finally {
+    await locked.close()
+  }
+}
+
+async function renderWith (task: RenderTask, locked: LockedLoader): Promise<RenderOutcome> {
   const warnings: string[] = []
   const logger = collector(warnings)
-  const { loader, refused } = createLockedLoader(createUrlPolicy(task.urlAllowlist))
+  const { loader } = locked
   let view: HeadlessView
+  let guardRefusal: () => SizeRefusal | undefined
+  const limits = { scale: task.scale, maxPixels: task.maxPixels }
   try {
     const spec = JSON.parse(task.specJson) as Record<string, unknown>
     let vgSpec: vega.Spec
@@ -84,8 +107,14 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
       vgSpec = spec as vega.Spec
       config = task.themeConfig as vega.Config
     }
+    // Sizes first: what a spec declares is checked before Vega parses or allocates anything for it.
+    const declaredRefusal = checkDeclaredSizes(vgSpec, limits)
+    if (declaredRefusal !== undefined) return pixelRefusal(declaredRefusal, task)
     const runtime = vega.parse(vgSpec, config, { ast: true })
     view = new vega.View(runtime, { renderer: 'none', loader, logger, expr: expressionInterpreter }) as HeadlessView
+    const viewRefusal = checkViewSize(view, limits)
+    if (viewRefusal !== undefined) { view.finalize(); return pixelRefusal(viewRefusal, task) }
+    guardRefusal = guardSizeSignals(view, limits)
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
     if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
@@ -95,13 +124,20 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
     await view.runAsync()
   } catch (err) {
     view.finalize()
-    if (refused.length > 0) return refusedOutcome(refused)
+    const sized = guardRefusal()
+    if (sized !== undefined) return pixelRefusal(sized, task)
+    const loadFailed = loadOutcome(locked)
+    if (loadFailed !== undefined) return loadFailed
     const message = err instanceof Error ? err.message : String(err)
     if (EXPRESSION_ERROR.test(message)) return fail('LG_ERR_RENDER_EXPRESSION', `expression refused: ${message}`)
     return fail('LG_ERR_RENDER_INVALID_SPEC', `chart failed to evaluate: ${message}`)
   }
+  // Vega logs an operator's error and ends the pulse without rejecting: the size guard's refusal is read here.
+  const sized = guardRefusal()
+  if (sized !== undefined) { view.finalize(); return pixelRefusal(sized, task) }
   // Vega swallows loader errors into a warning and renders an empty chart; a refusal must reach the caller instead.
-  if (refused.length > 0) { view.finalize(); return refusedOutcome(refused) }
+  const loadFailed = loadOutcome(locked)
+  if (loadFailed !== undefined) { view.finalize(); return loadFailed }
 
   const rows = largestDataset(view)
   if (rows.count > task.maxRows) {
@@ -123,11 +159,13 @@ export async function renderChart (task: RenderTask): Promise<RenderOutcome> {
     if (task.format === 'svg') {
       const svg = await view.toSVG(task.scale)
       // Image marks are loaded by the renderer (through `sanitize`), only now.
-      if (refused.length > 0) return refusedOutcome(refused)
+      const imageFailed = loadOutcome(locked)
+      if (imageFailed !== undefined) return imageFailed
       return { ok: true, bytes: Buffer.from(svg), width, height, warnings }
     }
     const canvas = await view.toCanvas(task.scale) as unknown as { width: number, height: number, encodeSync (f: 'png'): Buffer }
-    if (refused.length > 0) return refusedOutcome(refused)
+    const imageFailed = loadOutcome(locked)
+    if (imageFailed !== undefined) return imageFailed
     // Synchronous: this already runs off the main thread, and the async encode queues on libuv's thread pool
     // (measured 18 ms vs 7 ms for the five-film chart on a loaded host). A worker terminated mid-encode is safe with
     // @napi-rs/canvas (checked: terminate() during encodeSync of a 4096² canvas, process unharmed).

@@ -6,11 +6,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Artifact } from '../artifacts/store.js'
 
-export const IMMUTABLE = 'public, max-age=31536000, immutable'
+const IMMUTABLE = 'public, max-age=31536000, immutable'
 const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 /** RFC 9110 §13.1.2: `*`, or any listed tag equal under weak comparison. */
-export function matchesIfNoneMatch (header: string | undefined, etag: string): boolean {
+function matchesIfNoneMatch (header: string | undefined, etag: string): boolean {
   if (header === undefined) return false
   if (header.trim() === '*') return true
   const bare = etag.replace(/^W\//, '')

@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ERRORS, ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
+import { ERRORS_DOC_URL, LivegateError, type ErrorCode } from '../errors.js'
 
 export interface Problem {
   type: string
@@ -17,7 +17,7 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-export function problemOf (err: LivegateError, instance: string): Problem {
+function problemOf (err: LivegateError, instance: string): Problem {
   return {
     ...err.extra,
     type: `${ERRORS_DOC_URL}#${err.code.toLowerCase()}`,
@@ -45,10 +45,14 @@ function fromFastifyError (err: FastifyError): LivegateError {
   return new LivegateError('LG_ERR_HTTP_INTERNAL', 'An unexpected error occurred.')
 }
 
+/** Codes that always tell the client when to come back (RFC 9110 §10.2.3 Retry-After). */
+const RETRY_LATER = new Set<ErrorCode>(['LG_ERR_RENDER_BUSY', 'LG_ERR_ARTIFACT_STORE_UNAVAILABLE', 'LG_ERR_LIMIT_RENDER_RATE', 'LG_ERR_LIMIT_PRESSURE'])
+
 export function sendProblem (reply: FastifyReply, err: LivegateError): FastifyReply {
   const problem = problemOf(err, reply.request.url.split('?')[0] ?? '/')
-  if (err.code === 'LG_ERR_RENDER_BUSY' || err.code === 'LG_ERR_ARTIFACT_STORE_UNAVAILABLE') {
-    void reply.header('retry-after', String(err.extra?.retryAfterSeconds ?? 1))
+  const retryAfter = err.extra?.retryAfterSeconds
+  if (typeof retryAfter === 'number' || RETRY_LATER.has(err.code)) {
+    void reply.header('retry-after', String(typeof retryAfter === 'number' ? Math.max(1, Math.ceil(retryAfter)) : 1))
   }
   return reply.code(err.status).type('application/problem+json').send(problem)
 }
@@ -56,7 +60,7 @@ export function sendProblem (reply: FastifyReply, err: LivegateError): FastifyRe
 export default fp(async function problemJson (app) {
   app.setErrorHandler(function handleError (error: FastifyError | LivegateError, request: FastifyRequest, reply: FastifyReply) {
     const err = error instanceof LivegateError ? error : fromFastifyError(error)
-    if (err.status >= 500 && err.code !== 'LG_ERR_RENDER_BUSY') request.log.error({ err: error }, 'request failed')
+    if (err.status >= 500 && err.code !== 'LG_ERR_RENDER_BUSY' && err.code !== 'LG_ERR_LIMIT_PRESSURE') request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: err.code }, 'request rejected')
     return sendProblem(reply, err)
   })
@@ -65,4 +69,3 @@ export default fp(async function problemJson (app) {
   })
 }, { name: 'livegate-problem-json', fastify: '5.x' })
 
-export { ERRORS }

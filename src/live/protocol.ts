@@ -71,23 +71,80 @@ export function frameBytes (data: RawData): Buffer {
   return Buffer.from(data)
 }
 
+/**
+ * Bounds checked before `JSON.parse`: a frame's size, and how deep its brackets nest. `JSON.parse` itself is
+ * iterative, but everything after it (walking, `JSON.stringify`) recurses, and 100,000 nested brackets overflow the
+ * stack. 100 is protobuf's default recursion limit, which Google's proto JSON parser applies to these messages [I].
+ */
+export const MAX_JSON_DEPTH = 100
+/** Larger frames are not parsed (ws `maxPayload`, LIVEGATE_MAX_FRAME_BYTES, normally stops them first). */
+export const MAX_PARSE_BYTES = 64 * 1024 * 1024
+
+export interface ParseLimits {
+  readonly maxBytes: number
+  readonly maxDepth: number
+}
+export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxBytes: MAX_PARSE_BYTES, maxDepth: MAX_JSON_DEPTH })
+
+export type ParseFailure = 'json' | 'not-object' | 'too-large' | 'too-deep'
+
 export type ParsedFrame =
   | { ok: true, message: JsonObject, kind: string | undefined, keys: string[] }
-  | { ok: false, reason: string }
+  | { ok: false, reason: string, failure: ParseFailure }
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACE = 0x7d
+const CLOSE_BRACKET = 0x5d
 
 /**
- * Parse a frame as one JSON object and name its (camelCase) top-level message kind.
- * `kind` is the first key; `keys` lists them all, so callers can reject multi-key client messages.
+ * Whether the brackets of a JSON text nest deeper than `maxDepth`, by one pass over its bytes (no allocation).
+ * Brackets inside strings do not count; a backslash skips the byte after it, so `"\""` stays inside the string.
+ * Scanning UTF-8 bytes is safe: every byte of a multi-byte character is ≥ 0x80, never a quote or a bracket.
+ * Malformed JSON may count wrong, but then `JSON.parse` refuses it anyway.
  */
-export function parseFrame (data: RawData | string): ParsedFrame {
+export function nestsDeeperThan (bytes: Uint8Array, maxDepth: number): boolean {
+  let depth = 0
+  let inString = false
+  const length = bytes.length
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i]
+    if (inString) {
+      if (byte === BACKSLASH) i++
+      else if (byte === QUOTE) inString = false
+    } else if (byte === QUOTE) {
+      inString = true
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--
+    }
+  }
+  return false
+}
+
+/**
+ * Parse a frame as one JSON object and name its (camelCase) top-level message kind, within `limits` (checked on the
+ * bytes before parsing). `kind` is the first key; `keys` lists them all, so callers can reject multi-key messages.
+ */
+export function parseFrame (data: RawData | string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParsedFrame {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : frameBytes(data)
+  if (bytes.length > limits.maxBytes) {
+    return { ok: false, reason: `Frame of ${bytes.length} bytes is larger than ${limits.maxBytes}.`, failure: 'too-large' }
+  }
+  if (nestsDeeperThan(bytes, limits.maxDepth)) {
+    return { ok: false, reason: `Invalid JSON payload received. Nesting deeper than ${limits.maxDepth} levels.`, failure: 'too-deep' }
+  }
   let message: unknown
   try {
-    message = JSON.parse(typeof data === 'string' ? data : frameBytes(data).toString('utf8'))
+    message = JSON.parse(bytes.toString('utf8'))
   } catch {
-    return { ok: false, reason: 'Invalid JSON payload received.' }
+    return { ok: false, reason: 'Invalid JSON payload received.', failure: 'json' }
   }
   if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-    return { ok: false, reason: 'Invalid JSON payload received. Expected an object.' }
+    return { ok: false, reason: 'Invalid JSON payload received. Expected an object.', failure: 'not-object' }
   }
   const keys = Object.keys(message).map(toCamel)
   return { ok: true, message: message as JsonObject, kind: keys[0], keys }

@@ -9,16 +9,19 @@ import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
+import { truncateForLog } from '../logger.js'
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, field, formatProtoDuration, parseFrame,
   parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
+import { SETUP, shapeProblem } from './frame-schemas.js'
 import {
   GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, isResumableClose,
   type ResumptionOptions,
 } from './resumption.js'
 import type { Dial } from './upstream.js'
+import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'
 
 const BINARY = { binary: true } as const
@@ -36,6 +39,10 @@ export interface SessionOptions {
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
   readonly resumption: ResumptionOptions
+  /** A turn's validated `usageMetadata` (limits, metrics). */
+  readonly onUsage?: (usage: TurnUsage) => void
+  /** The upstream socket closed while the session was open (metrics). */
+  readonly onUpstreamClose?: (code: number) => void
   /**
    * Applied to the client's setup before anything else looks at it (an ephemeral token's constraints). Return a
    * replacement, or undefined to keep it; throw a LivegateError to refuse the session.
@@ -58,6 +65,8 @@ export interface SessionIO {
   readonly model: string | undefined
   sendUpstream (message: JsonObject): void
   sendClient (message: JsonObject): void
+  /** Something threw where no caller can catch it (a callback, a promise): end this session, never the process. */
+  faulted (where: string, err: unknown): void
 }
 
 export class LiveSession implements SessionIO {
@@ -71,6 +80,8 @@ export class LiveSession implements SessionIO {
   clientBytes = 0
   upstreamFrames = 0
   upstreamBytes = 0
+  /** Tokens Gemini reported for this session's turns. */
+  readonly usage = new UsageTotals()
   /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so the hot path never reads the clock. */
   sawFrame = false
   lastActivityMs: number
@@ -105,6 +116,8 @@ export class LiveSession implements SessionIO {
   #upstreamPaused = false
   /** Frame type the upstream uses (Gemini: binary); injected client frames follow it. */
   #upstreamBinary = true
+  /** Set by the first fault, so its stack is logged once however many handlers fail after it. */
+  #faulted = false
   readonly #onClientSent: (err?: Error) => void
   readonly #onUpstreamSent: (err?: Error) => void
   readonly #onUpstreamMessage: (data: Buffer, isBinary: boolean) => void
@@ -126,26 +139,26 @@ export class LiveSession implements SessionIO {
     this.#resumption = new Resumption(options.resumption)
 
     // Bound once: the hot path passes these to every send and allocates no closure per frame.
-    this.#onClientSent = () => {
+    this.#onClientSent = this.#guard('client send', () => {
       if (this.#upstreamPaused && this.#client.bufferedAmount <= this.#options.highWaterBytes >>> 1) {
         this.#upstreamPaused = false
         this.#upstream?.resume()
       }
-    }
-    this.#onUpstreamSent = () => {
+    })
+    this.#onUpstreamSent = this.#guard('upstream send', () => {
       if (this.#clientPaused && (this.#upstream?.bufferedAmount ?? 0) <= this.#options.highWaterBytes >>> 1) {
         this.#clientPaused = false
         this.#client.resume()
       }
-    }
-    this.#onUpstreamMessage = (data, isBinary) => this.#fromUpstream(data, isBinary)
-    this.#onUpstreamClose = (code, reason) => this.#upstreamClosed(code, reason)
-    this.#onUpstreamError = (err) => this.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error')
+    })
+    this.#onUpstreamMessage = this.#guard('upstream message', (data: Buffer, isBinary: boolean) => this.#fromUpstream(data, isBinary))
+    this.#onUpstreamClose = this.#guard('upstream close', (code: number, reason: Buffer) => this.#upstreamClosed(code, reason))
+    this.#onUpstreamError = this.#guard('upstream error', (err: Error) => this.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error'))
 
-    client.on('message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary))
-    client.on('close', (code: number, reason: Buffer) => this.#clientClosed(code, reason))
-    client.on('error', (err: Error) => this.log.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client socket error'))
-    client.on('pong', () => { this.clientAlive = true })
+    client.on('message', this.#guard('client message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary)))
+    client.on('close', this.#guard('client close', (code: number, reason: Buffer) => this.#clientClosed(code, reason)))
+    client.on('error', this.#guard('client error', (err: Error) => this.log.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client socket error')))
+    client.on('pong', this.#guard('client pong', () => { this.clientAlive = true }))
     interceptor.attach(this)
   }
 
@@ -189,7 +202,7 @@ export class LiveSession implements SessionIO {
       this.#attach(socket, resume)
     }, (err: unknown) => {
       if (!this.#closed && this.#upstream === dial.socket) this.upstreamFailed(err)
-    })
+    }).catch((err: unknown) => this.faulted('upstream dial', err))
   }
 
   /** `socket` (open) is the upstream from now on: it gets the setup (with the handle when resuming), then the log. */
@@ -199,8 +212,9 @@ export class LiveSession implements SessionIO {
       return
     }
     this.#upstream = socket
-    if (socket.readyState !== socket.OPEN) {
-      // It closed while the old upstream finished closing.
+    if (socket.readyState === socket.CLOSED) {
+      // It closed while the old upstream finished closing. (CLOSING goes on: its close event brings the upstream's
+      // code and reason, e.g. a refused credential's, which a client must see.)
       this.#upstreamClosed(CLOSE_ABNORMAL, Buffer.alloc(0))
       return
     }
@@ -252,6 +266,12 @@ export class LiveSession implements SessionIO {
   close (code: number, reason: string): void {
     if (!this.#end(CLOSE_GOING_AWAY, 'client session ended')) return
     this.#client.close(sendableCloseCode(code), truncateCloseReason(reason))
+    // A socket paused for backpressure would never read the client's close frame: the handshake would stall until
+    // ws's 30 s close timeout and could end as 1006.
+    if (this.#clientPaused) {
+      this.#clientPaused = false
+      this.#client.resume()
+    }
   }
 
   /** The client is gone without a close handshake (missed pings): tell the upstream why, then cut the client. */
@@ -270,6 +290,46 @@ export class LiveSession implements SessionIO {
   sendClient (message: JsonObject): void {
     if (this.#closed) return
     this.#toClient(Buffer.from(JSON.stringify(message)), this.#upstreamBinary)
+  }
+
+  faulted (where: string, err: unknown): void {
+    if (isLivegateError(err)) {
+      this.fail(err)
+      return
+    }
+    if (this.#faulted) return
+    this.#faulted = true
+    this.log.error({ err, where }, 'session handler threw; ending this session')
+    const reason = truncateCloseReason(`LG_ERR_INTERNAL: unexpected failure in the ${where} handler of session ${this.id}`)
+    try {
+      this.close(CLOSE_INTERNAL, reason)
+    } catch {
+      // Ending the session threw as well (its state is broken): still give the client a close frame.
+    }
+    const client = this.#client
+    if (client.readyState === client.OPEN) {
+      try { client.close(CLOSE_INTERNAL, reason) } catch { client.terminate() }
+    }
+    const upstream = this.#upstream
+    if (upstream !== undefined && upstream.readyState !== upstream.CLOSED) {
+      try { upstream.terminate() } catch { /* already gone */ }
+    }
+  }
+
+  /**
+   * One socket event handler as a boundary: a LivegateError thrown inside ends the session with its code, anything
+   * else with 1011 LG_ERR_INTERNAL. Built once per session, never per frame; two fixed parameters, so no rest array.
+   */
+  #guard<A extends [unknown?, unknown?]> (where: string, handler: (...args: A) => void): (...args: A) => void {
+    const call = handler as unknown as (a: unknown, b: unknown) => void
+    const guarded = (a: unknown, b: unknown): void => {
+      try {
+        call(a, b)
+      } catch (err) {
+        this.faulted(where, err)
+      }
+    }
+    return guarded as unknown as (...args: A) => void
   }
 
   /** Drain, first step: a client that resumes itself hears it should move (`goAway`), as Gemini would tell it. */
@@ -291,6 +351,8 @@ export class LiveSession implements SessionIO {
   // Client → upstream ---------------------------------------------------------------------------------------------
 
   #fromClient (data: Buffer, isBinary: boolean): void {
+    // Frames still arriving while the close handshake runs go nowhere (and must not pause the socket again).
+    if (this.#closed) return
     this.sawFrame = true
     this.clientFrames++
     this.clientBytes += data.length
@@ -316,7 +378,7 @@ export class LiveSession implements SessionIO {
   #handleSetup (data: Buffer, isBinary: boolean): void {
     const parsed = parseFrame(data)
     if (!parsed.ok) {
-      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', `first frame: ${parsed.reason}`))
+      this.fail(new LivegateError(parsed.failure === 'too-large' ? 'LG_ERR_RELAY_FRAME_TOO_LARGE' : 'LG_ERR_RELAY_BAD_FRAME', `first frame: ${parsed.reason}`))
       return
     }
     if (parsed.kind !== 'setup' || parsed.keys.length !== 1) {
@@ -325,8 +387,10 @@ export class LiveSession implements SessionIO {
       return
     }
     const clientSetup = field(parsed.message, 'setup')
-    if (clientSetup === null || typeof clientSetup !== 'object' || Array.isArray(clientSetup)) {
-      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', 'setup must be an object'))
+    // What Gemini would refuse in the fields livegate reads (model, tools) is refused here, naming the field.
+    const problem = shapeProblem(SETUP, clientSetup, 'setup')
+    if (problem !== undefined) {
+      this.fail(new LivegateError('LG_ERR_RELAY_BAD_FRAME', problem))
       return
     }
     let constrained: JsonObject | undefined
@@ -340,7 +404,7 @@ export class LiveSession implements SessionIO {
     const model = field(setup, 'model')
     if (typeof model === 'string') {
       this.model = model
-      this.log = this.log.child({ model })
+      this.log = this.log.child({ model: truncateForLog(model) })
       const id = model.replace(/^models\//, '')
       if (this.#options.models !== undefined && !this.#options.models.includes(id)) {
         this.fail(new LivegateError('LG_ERR_RELAY_MODEL_NOT_ALLOWED', `model ${id.slice(0, 60)} is not allowed here`))
@@ -390,6 +454,7 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
+    if (mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
     if (this.#awaitingResume && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
       resumption.frameSeen()
@@ -467,7 +532,7 @@ export class LiveSession implements SessionIO {
     if (this.#switchTimer !== undefined) return
     const timeLeftMs = parseProtoDuration(field(goAway, 'timeLeft')) ?? 0
     // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
-    this.#switchTimer = setTimeout(() => { this.#switch('goAway') }, timeLeftMs / 2)
+    this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), timeLeftMs / 2)
     this.#switchTimer.unref()
     // Output relayed since the newest handle is not in it: moving now would replay the input that produced it and
     // the client would get it twice. The next resumable update (Gemini sends them periodically) covers it.
@@ -521,6 +586,13 @@ export class LiveSession implements SessionIO {
     this.#flush()
   }
 
+  #readUsage (data: Buffer): void {
+    const usage = readUsage(data)
+    if (usage === undefined) return
+    this.usage.add(usage)
+    this.#options.onUsage?.(usage)
+  }
+
   #toClient (data: Buffer, binary: boolean): void {
     const client = this.#client
     if (client.readyState !== client.OPEN) return
@@ -544,6 +616,7 @@ export class LiveSession implements SessionIO {
     const upstream = this.#upstream
     if (upstream !== undefined) {
       this.#detach(upstream)
+      if (this.#upstreamPaused) upstream.resume()
       if (this.#upstreamOpen) upstream.close(sendableCloseCode(upstreamCode), truncateCloseReason(upstreamReason))
       else upstream.terminate()
     }
@@ -565,11 +638,13 @@ export class LiveSession implements SessionIO {
       upstreamFrames: this.upstreamFrames,
       upstreamBytes: this.upstreamBytes,
       upstreamConnections: this.upstreamConnections,
+      usage: this.usage,
     }, 'session ended')
   }
 
   #upstreamClosed (code: number, reasonBytes: Buffer): void {
     if (this.#closed) return
+    this.#options.onUpstreamClose?.(code)
     const resumption = this.#resumption
     if (!this.#awaitingResume && !this.#clientWarned && isResumableClose(code) && resumption.enabled &&
         resumption.handle !== undefined) {

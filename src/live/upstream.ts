@@ -1,7 +1,8 @@
 /**
  * @module live/upstream
- * Dialing Gemini's BidiGenerateContent endpoint with the server's key. The URL holds the key (Google's own SDKs put
- * it in `?key=`), so it never leaves this module: errors and logs name only the host.
+ * Dialing Gemini's BidiGenerateContent endpoint with the server's key, or Vertex AI's with an OAuth bearer token. The
+ * URL holds the key (Google's own SDKs put it in `?key=`) and the header the token, so neither leaves this module:
+ * errors and logs name only the host.
  */
 import WebSocket from 'ws'
 import { LivegateError } from '../errors.js'
@@ -12,6 +13,10 @@ export interface UpstreamTarget {
   readonly baseUrl: string
   readonly apiKey: string | undefined
   readonly version: ApiVersion
+  /** The method path instead of the Gemini API's (Vertex AI: live/vertex.ts `VERTEX_LIVE_PATH`). */
+  readonly path?: string
+  /** OAuth access token, sent as `Authorization: Bearer` (Vertex AI); never in the URL. */
+  readonly bearer?: string
 }
 
 export interface DialOptions {
@@ -23,7 +28,7 @@ export interface DialOptions {
 export function upstreamUrl (target: UpstreamTarget): string {
   const base = target.baseUrl.replace(/^http(s?):/, 'ws$1:').replace(/\/+$/, '')
   const query = target.apiKey === undefined ? '' : `?key=${encodeURIComponent(target.apiKey)}`
-  return `${base}${livePath(target.version)}${query}`
+  return `${base}${target.path ?? livePath(target.version)}${query}`
 }
 
 export function upstreamHost (baseUrl: string): string {
@@ -48,6 +53,7 @@ export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dia
     maxPayload: options.maxPayload,
     handshakeTimeout: options.connectTimeoutMs,
     followRedirects: false,
+    ...(target.bearer === undefined ? {} : { headers: { authorization: `Bearer ${target.bearer}` } }),
   })
   const opened = new Promise<WebSocket>((resolve, reject) => {
     let settled = false

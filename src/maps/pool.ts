@@ -15,7 +15,11 @@ export interface MapPoolOptions {
   /** Tasks waiting for a worker before callers get LG_ERR_RENDER_BUSY. */
   readonly queue: number
   readonly heapMb: number
+  /** Longest one draw may take once its worker starts it (LIVEGATE_RENDER_TIMEOUT_MS, as for charts); default 10 s. */
+  readonly timeoutMs?: number
 }
+
+export const MAP_TASK_TIMEOUT_MS = 10_000
 
 export interface MapPool {
   geocode (queries: readonly string[], signal?: AbortSignal): Promise<Array<Place | null>>
@@ -42,6 +46,28 @@ function translate (err: unknown, signal: AbortSignal | undefined): unknown {
   return err
 }
 
+const QUEUED_RECHECK_MS = 50
+
+/** The deadline counts from the moment the worker writes into `started` (as charts/render-pool.ts does). */
+function drawTimeout (timeoutMs: number): { signal: AbortSignal, started: Int32Array, submittedAt: number, clear (): void } {
+  const controller = new AbortController()
+  const started = new Int32Array(new SharedArrayBuffer(4))
+  const submittedAt = Date.now()
+  let timer: NodeJS.Timeout
+  const check = (): void => {
+    const startedAfter = Atomics.load(started, 0)
+    if (startedAfter === 0) { timer = setTimeout(check, QUEUED_RECHECK_MS); return }
+    const remaining = submittedAt + startedAfter + timeoutMs - Date.now()
+    if (remaining > 0) timer = setTimeout(check, remaining)
+    else controller.abort(new DOMException('map draw timed out', 'TimeoutError'))
+  }
+  timer = setTimeout(check, timeoutMs)
+  return { signal: controller.signal, started, submittedAt, clear: () => { clearTimeout(timer) } }
+}
+
+/** Read through a function: TypeScript would otherwise keep the narrowing from before the await. */
+function callerAborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }
+
 export function createMapPool (options: MapPoolOptions): MapPool {
   const piscina = new Piscina({
     filename: workerFile(),
@@ -51,6 +77,7 @@ export function createMapPool (options: MapPoolOptions): MapPool {
     idleTimeout: 60_000,
     resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
   })
+  const timeoutMs = options.timeoutMs ?? MAP_TASK_TIMEOUT_MS
   const run = async <T> (name: string, task: unknown, signal: AbortSignal | undefined): Promise<T> => {
     if (signal?.aborted === true) throw translate(undefined, signal)
     try {
@@ -59,9 +86,28 @@ export function createMapPool (options: MapPoolOptions): MapPool {
       throw translate(err, signal)
     }
   }
+  /**
+   * Drawing has a timeout like a chart render's, counted from when the worker starts drawing (queue wait and a cold
+   * worker's imports do not count). Aborting a running piscina task terminates its worker, so a draw stuck in a huge
+   * scene cannot hold a thread. Geocoding is bounded by the address count and needs no timer.
+   */
+  const draw = async (task: RenderTask, signal: AbortSignal | undefined): Promise<RenderOutput> => {
+    const timeout = drawTimeout(timeoutMs)
+    const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal])
+    try {
+      return await run<RenderOutput>('render', { ...task, started: timeout.started, submittedAt: timeout.submittedAt }, combined)
+    } catch (err) {
+      if (timeout.signal.aborted && !callerAborted(signal)) {
+        throw new LivegateError('LG_ERR_MAP_TIMEOUT', `the map was not drawn within ${timeoutMs} ms; draw fewer markers or paths, or a smaller map`, { limitMs: timeoutMs })
+      }
+      throw err
+    } finally {
+      timeout.clear()
+    }
+  }
   return {
     async geocode (queries, signal) { return await run('geocode', queries, signal) },
-    async render (task, signal) { return await run('render', task, signal) },
+    async render (task, signal) { return await draw(task, signal) },
     async close () { await piscina.destroy() },
   }
 }

@@ -6,7 +6,7 @@
  */
 import { createCanvas, Image } from 'canvas'
 import { gazetteer, type Place } from './geocode.js'
-import { drawBasemap } from './render/basemap.js'
+import { drawBasemap, warmBasemap } from './render/basemap.js'
 import { drawOverlays, PIN_SIZES } from './render/overlays.js'
 import { drawPlaces, type Box } from './render/places.js'
 import { pixelOf, project } from './mercator.js'
@@ -27,6 +27,9 @@ export type BaseLayer =
 export interface RenderTask {
   readonly scene: MapScene
   readonly base: BaseLayer
+  /** Set by the pool: the worker writes ms since `submittedAt` (at least 1) when it starts drawing. */
+  readonly started?: Int32Array
+  readonly submittedAt?: number
 }
 
 export interface RenderOutput {
@@ -64,6 +67,8 @@ function pinBoxes (scene: MapScene): Box[] {
 }
 
 export async function render (task: RenderTask): Promise<RenderOutput> {
+  if (task.base.kind === 'offline') warmBasemap(task.scene.zoom)
+  if (task.started !== undefined) Atomics.store(task.started, 0, Math.max(1, Date.now() - (task.submittedAt ?? Date.now())))
   const { scene, base } = task
   const canvas = createCanvas(scene.width * scene.scale, scene.height * scene.scale)
   const ctx = canvas.getContext('2d')

@@ -12,7 +12,9 @@
 import { createHash } from 'node:crypto'
 import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
+import { createSharedWork } from '../artifacts/shared-work.js'
 import type { ArtifactStore } from '../artifacts/store.js'
+import { createOutbound, type Outbound } from '../net/outbound.js'
 import { parseMapArgs, parseMapQuery } from './params.js'
 import { createMapPool, type MapPool } from './pool.js'
 import { createGoogleProvider } from './providers/google.js'
@@ -61,10 +63,10 @@ export interface MapServiceOptions {
   readonly pool?: MapPool
 }
 
-export function pickProvider (config: Config, store: ArtifactStore, pool: MapPool): MapProvider {
+export function pickProvider (config: Config, store: ArtifactStore, pool: MapPool, outbound: Outbound = createOutbound(config.outbound)): MapProvider {
   const maps = config.maps
-  if (maps.apiKey !== undefined) return createGoogleProvider({ url: maps.googleUrl, apiKey: maps.apiKey, pool })
-  if (maps.tilesUrl !== undefined) return createTilesProvider({ template: maps.tilesUrl, attribution: maps.attribution, store, pool })
+  if (maps.apiKey !== undefined) return createGoogleProvider({ url: maps.googleUrl, apiKey: maps.apiKey, pool, outbound })
+  if (maps.tilesUrl !== undefined) return createTilesProvider({ template: maps.tilesUrl, attribution: maps.attribution, store, pool, outbound })
   return createOfflineProvider(pool)
 }
 
@@ -86,9 +88,10 @@ export function mapId (req: MapRequest, provider: MapProvider): string {
 export function createMapService (options: MapServiceOptions): MapService {
   const { config, store } = options
   const ownPool = options.pool === undefined
-  const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb })
-  const provider = pickProvider(config, store, pool)
-  const inflight = new Map<string, Shared>()
+  const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs })
+  const outbound = createOutbound(config.outbound)
+  const provider = pickProvider(config, store, pool, outbound)
+  const inflight = createSharedWork<MapResult>()
 
   async function cachedResult (id: string): Promise<MapResult | undefined> {
     const [meta, png] = await Promise.all([store.get(`${id}.json`), store.head(`${id}.png`)])
@@ -116,41 +119,16 @@ export function createMapService (options: MapServiceOptions): MapService {
   }
 
   /**
-   * Callers of the same map share one draw. It is cancelled only when every caller waiting on it has gone, so one
-   * impatient client cannot fail the others.
+   * Callers of the same map share one draw (artifacts/shared-work): it is cancelled only when every caller waiting on
+   * it has gone, so one impatient client cannot fail the others. A caller that joined reads `cached: true`.
    */
   async function shared (req: MapRequest, id: string, signal: AbortSignal | undefined): Promise<MapResult> {
-    let entry = inflight.get(id)
-    const joined = entry !== undefined
-    if (entry === undefined) {
-      const controller = new AbortController()
-      const created: Shared = { promise: draw(req, id, controller.signal), controller, waiters: 0 }
-      created.promise.catch(() => {}).finally(() => { if (inflight.get(id) === created) inflight.delete(id) })
-      inflight.set(id, created)
-      entry = created
-    }
-    const current = entry
-    const mark = (r: MapResult): MapResult => joined ? { ...r, cached: true } : r
-    current.waiters++
-    if (signal === undefined) return mark(await current.promise.finally(() => { current.waiters-- }))
-    let onAbort = (): void => {}
-    const cancelled = new Promise<undefined>((resolve) => { onAbort = () => { resolve(undefined) } })
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) onAbort()
     try {
-      const result = await Promise.race([current.promise, cancelled])
-      if (result === undefined) {
-        if (current.waiters === 1) {
-          // Nobody else is waiting: stop the draw, and let a later caller start afresh rather than join a dead one.
-          current.controller.abort()
-          if (inflight.get(id) === current) inflight.delete(id)
-        }
-        throw new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled before it was drawn')
-      }
-      return mark(result)
-    } finally {
-      current.waiters--
-      signal.removeEventListener('abort', onAbort)
+      const { value, shared: joined } = await inflight.run(id, async (drawSignal) => await draw(req, id, drawSignal), signal)
+      return joined ? { ...value, cached: true } : value
+    } catch (err) {
+      if (signal?.aborted === true && err === signal.reason) throw new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled before it was drawn')
+      throw err
     }
   }
 
@@ -164,9 +142,8 @@ export function createMapService (options: MapServiceOptions): MapService {
       return await shared(req, id, opts.signal)
     },
     async close () {
+      await outbound.close()
       if (ownPool) await pool.close()
     },
   }
 }
-
-interface Shared { readonly promise: Promise<MapResult>, readonly controller: AbortController, waiters: number }

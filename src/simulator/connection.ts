@@ -13,7 +13,9 @@ import {
   truncateCloseReason,
 } from '../live/protocol.js'
 import type { CloseSpec } from './reasons.js'
-import { DEADLINE_EXPIRED, INVALID_ARGUMENT, INVALID_HANDLE, SESSION_STILL_OPEN, invalidPayload, modelNotFound } from './reasons.js'
+import {
+  DEADLINE_EXPIRED, INVALID_ARGUMENT, INVALID_HANDLE, SESSION_STILL_OPEN, invalidPayload, modelNotFound, publisherModelNotFound,
+} from './reasons.js'
 import type { HandleStore } from './resumption.js'
 import type { Script } from './script.js'
 import { LiveSession } from './session.js'
@@ -42,9 +44,13 @@ export interface ConnectionInit {
   id: number
   path: string
   apiVersion: string
+  /** Set when dialed on Vertex AI's path: the project and location the simulated Vertex serves. */
+  vertex?: { project: string, location: string }
   credential: string | undefined
   headers: IncomingHttpHeaders
 }
+
+const VERTEX_MODEL = /^projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/]+)$/
 
 type Waiter = {
   predicate: (f: ReceivedFrame) => boolean
@@ -57,6 +63,7 @@ export class Connection implements SimulatorConnection {
   readonly id: number
   readonly path: string
   readonly apiVersion: string
+  readonly api: 'gemini' | 'vertex'
   readonly credential: string | undefined
   readonly headers: Record<string, string | string[] | undefined>
   readonly received: ReceivedFrame[] = []
@@ -75,11 +82,14 @@ export class Connection implements SimulatorConnection {
   /** What the simulator sent when it closed first. */
   #closeSent: CloseSpec | undefined
   #open = true
+  readonly #vertex: { project: string, location: string } | undefined
 
   constructor (ws: WebSocket, init: ConnectionInit, deps: ConnectionDeps) {
     this.id = init.id
     this.path = init.path
     this.apiVersion = init.apiVersion
+    this.api = init.vertex === undefined ? 'gemini' : 'vertex'
+    this.#vertex = init.vertex
     this.credential = init.credential
     this.headers = { ...init.headers }
     this.#ws = ws
@@ -191,9 +201,9 @@ export class Connection implements SimulatorConnection {
   #onSetup (setup: Record<string, unknown>): void {
     if (this.#setup !== undefined) return this.fail(INVALID_ARGUMENT)
     this.#setup = setup
-    const model = typeof setup.model === 'string' ? setup.model.replace(/^models\//, '') : ''
-    if (model === '') return this.fail(INVALID_ARGUMENT)
-    if (!this.#deps.models.includes(model)) return this.fail(modelNotFound(`models/${model}`, this.apiVersion))
+    const model = this.#modelId(setup.model)
+    if (model === undefined) return
+
     const resumption = setup.sessionResumption as Record<string, unknown> | undefined
     const handle = typeof resumption?.handle === 'string' && resumption.handle !== '' ? resumption.handle : undefined
     const entry = handle === undefined ? undefined : this.#deps.handles.lookup(handle)
@@ -218,6 +228,28 @@ export class Connection implements SimulatorConnection {
       log: this.#deps.log,
     })
     this.#session.start()
+  }
+
+  /**
+   * The model id a setup asks for, or undefined after closing as Google would. The Gemini API takes `models/X`;
+   * Vertex AI takes only its resource name, for its own project and location [I: the close for a bare id].
+   */
+  #modelId (value: unknown): string | undefined {
+    const name = typeof value === 'string' ? value : ''
+    if (this.#vertex !== undefined) {
+      const match = VERTEX_MODEL.exec(name)
+      if (match === null) { this.fail(INVALID_ARGUMENT); return undefined }
+      const [, project, location, id] = match as unknown as [string, string, string, string]
+      if (project !== this.#vertex.project || location !== this.#vertex.location || !this.#deps.models.includes(id)) {
+        this.fail(publisherModelNotFound(name))
+        return undefined
+      }
+      return id
+    }
+    const id = name.replace(/^models\//, '')
+    if (id === '') { this.fail(INVALID_ARGUMENT); return undefined }
+    if (!this.#deps.models.includes(id)) { this.fail(modelNotFound(`models/${id}`, this.apiVersion)); return undefined }
+    return id
   }
 
   /** Benchmark mode: answer an audio frame with its own data, without recording or copying it. */

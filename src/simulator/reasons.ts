@@ -25,6 +25,15 @@ export const UNREGISTERED_CALLER = close(CLOSE_POLICY,
   'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other ' +
   'form of API consumer identity to call this API.')
 
+/** Vertex AI without a valid OAuth token: Google APIs' UNAUTHENTICATED text [I: the close code is not documented]. */
+export const UNAUTHENTICATED = close(CLOSE_POLICY,
+  'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.')
+
+/** Vertex AI naming a model it does not serve, or another project's [I: wording of Vertex's NOT_FOUND]. */
+export function publisherModelNotFound (name: string): CloseSpec {
+  return close(CLOSE_POLICY, `Publisher Model \`${name}\` not found.`)
+}
+
 export const API_KEY_INVALID = close(CLOSE_POLICY, 'API key not valid. Please pass a valid API key.')
 
 /** After `goAway`, at the connection's age limit (kizuna-ai-lab/sokuji#179). */

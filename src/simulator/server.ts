@@ -14,6 +14,7 @@ import { parseLiveTarget, readCredential, refuseCaller, type LiveTarget } from '
 import { DEFAULT_MODELS } from './reasons.js'
 import { HandleStore } from './resumption.js'
 import { seedScript } from './seed.js'
+import { clipForLog } from './log-text.js'
 import type { Simulator, SimulatorConnection, SimulatorLogger, SimulatorOptions } from './types.js'
 
 /** 10 minutes: Gemini's connection lifetime (ai.google.dev session-management). */
@@ -63,13 +64,14 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
       id: nextId++,
       path: target.path,
       apiVersion: target.apiVersion,
+      ...(target.api === 'vertex' && options.vertex !== undefined ? { vertex: options.vertex } : {}),
       credential: credential?.value,
       headers: req.headers,
     }, deps)
     connections.push(connection)
     void connection.closed.then(() => { prune() })
-    deps.log.debug({ connection: connection.id, path: target.path }, 'simulator: connection accepted')
-    const refusal = refuseCaller(target, credential, options.apiKeys)
+    deps.log.debug({ connection: connection.id, path: clipForLog(target.path) }, 'simulator: connection accepted')
+    const refusal = refuseCaller(target, credential, options.apiKeys, options.vertex?.accessTokens)
     if (refusal !== undefined) connection.fail(refusal)
     else connection.startClock()
     waiting.shift()?.(connection)
@@ -84,7 +86,8 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = parseLiveTarget(req.url ?? '')
-    if (target === undefined) {
+    // Vertex's path exists only on Vertex's host: a Gemini-only simulator answers 404 for it, as Google would.
+    if (target === undefined || (target.api === 'vertex' && options.vertex === undefined)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }

@@ -114,7 +114,9 @@ export class LiveSession {
     this.#handles = options.handles
     this.#log = options.log
     const setup = options.setup
-    this.#requestedModalities = list(obj(setup.generationConfig)?.responseModalities).map((m) => String(m).toUpperCase())
+    this.#requestedModalities = list(obj(setup.generationConfig)?.responseModalities)
+      // Not String(m): an object without a prototype has no toString, and a peer's frame must never crash the process.
+      .map((m) => (typeof m === 'string' ? m : JSON.stringify(m) ?? '').toUpperCase())
     this.#modality = this.#requestedModalities[0] === 'TEXT' ? 'TEXT' : 'AUDIO'
     this.#sessionFields = liveModel(options.model)?.sessionFields ?? false
     for (const tool of list(setup.tools)) {

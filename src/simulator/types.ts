@@ -17,6 +17,12 @@ export interface SimulatorOptions {
   port?: number
   /** Accepted keys and tokens; undefined = any non-empty credential. */
   apiKeys?: readonly string[]
+  /**
+   * Also play Vertex AI: serve `/ws/google.cloud.aiplatform.{v1,v1beta1}.LlmBidiService/BidiGenerateContent`, which
+   * takes only `Authorization: Bearer` (one of `accessTokens`, when given: a live view, so a test can rotate tokens)
+   * and models named `projects/{project}/locations/{location}/publishers/google/models/{id}`. Unset: that path is 404.
+   */
+  vertex?: { project: string, location: string, accessTokens?: ReadonlySet<string> }
   /** Known model ids (without `models/`). Default: the Live models named in the protocol reference. */
   models?: readonly string[]
   /** `goAway` at (age - goAwayNoticeMs), close 1011 at age. Default 10 minutes, as Gemini. */
@@ -62,6 +68,8 @@ export interface SimulatorConnection {
   /** The path as dialed, without the query (may start with `//`). */
   readonly path: string
   readonly apiVersion: string
+  /** `vertex` when dialed on Vertex AI's path. */
+  readonly api: 'gemini' | 'vertex'
   /** The key or token it was dialed with (tests assert the relay sends the server key). */
   readonly credential: string | undefined
   readonly headers: Record<string, string | string[] | undefined>

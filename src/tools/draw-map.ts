@@ -27,7 +27,8 @@ export function drawMapTool (maps: MapService, behavior?: FunctionBehavior): Ser
         resolved: map.resolved.map((r) => ({ query: r.query, lat: r.lat, lng: r.lng })),
       }
       if (map.notes.length > 0) response.notes = map.notes
-      return { response, artifacts: [{ url, mimeType: 'image/png', width: map.width, height: map.height }] }
+      ctx.addArtifact({ url, mimeType: 'image/png', width: map.width, height: map.height })
+      return response
     },
   }
 }

@@ -4,7 +4,6 @@
  * process may run (`LIVEGATE_SERVER_TOOLS`), and answers which of them a given session uses (`?server_tools=`).
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { ArtifactStore } from '../artifacts/store.js'
 import { LivegateError } from '../errors.js'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -12,40 +11,63 @@ export type JsonObject = { [key: string]: JsonValue }
 
 export type FunctionBehavior = 'BLOCKING' | 'NON_BLOCKING'
 
-/** The Gemini FunctionDeclaration shape (camelCase, as the SDKs send it). */
+/** The Gemini FunctionDeclaration shape (camelCase, as the SDKs send it); tools/tool-modules.ts holds its schema. */
 export interface FunctionDeclaration {
   readonly name: string
   readonly description: string
+  /** An OpenAPI-subset Schema (`type: 'OBJECT'`, `properties`, …). */
   readonly parameters?: JsonObject
+  /** A JSON Schema instead of `parameters` (not both). */
+  readonly parametersJsonSchema?: JsonObject
+  readonly response?: JsonObject
+  readonly responseJsonSchema?: JsonObject
   readonly behavior?: FunctionBehavior
 }
 
 export interface ToolContext {
-  /** Aborted when the model cancels the call, the session ends, or the tool's time is up. */
+  /** Aborted when the model cancels the call, the session ends, or the tool's time is up (LIVEGATE_TOOL_TIMEOUT_MS). */
   readonly signal: AbortSignal
+  /** The session's logger, with `tool` and `callId` bound. */
   readonly log: FastifyBaseLogger
-  readonly artifacts: ArtifactStore
+  /** The Live session this call belongs to (as in livegate's log lines). */
+  readonly sessionId: string
+  /** The model's id for this call. */
+  readonly callId: string
+  /** Who opened the session: the client's name, `anonymous` when clients are not named. */
+  readonly clientName: string
   /** Absolute base for artifact URLs, e.g. `https://livegate.example` (no trailing slash, never a key). */
   readonly publicBaseUrl: string
+  /**
+   * Store bytes in livegate's artifact store (content-addressed, the same store and public URLs as charts) and list
+   * them in this run's `livegate_events` frame. Content types: see ARTIFACT_TYPES in tools/tool-context.ts.
+   */
+  storeArtifact (bytes: Uint8Array, contentType: string, size?: { width: number, height: number }): Promise<StoredArtifact>
+  /** List an artifact stored some other way (a chart, a map) in this run's `livegate_events` frame. */
+  addArtifact (artifact: ToolArtifact): void
+}
+
+export interface StoredArtifact {
+  /** The content hash the artifact is stored under. */
+  readonly id: string
+  /** Where clients fetch it: `<public base>/v1/artifacts/<id>.<ext>`. */
+  readonly url: string
 }
 
 /** An image (or other file) a tool run produced, as clients fetch it. */
 export interface ToolArtifact {
   readonly url: string
   readonly mimeType: string
-  readonly width: number
-  readonly height: number
+  readonly width?: number
+  readonly height?: number
 }
 
-export interface ToolResult {
-  /** The function response the model reads. */
-  readonly response: JsonObject
-  readonly artifacts: readonly ToolArtifact[]
-}
-
+/**
+ * A tool that runs on the server. `run` resolves with the object the model reads as `functionResponse.response`;
+ * a thrown error becomes an `{ error: { code, message, hint } }` response the model can act on.
+ */
 export interface ServerTool {
   readonly declaration: FunctionDeclaration
-  run (args: JsonObject, ctx: ToolContext): Promise<ToolResult>
+  run (args: JsonObject, ctx: ToolContext): Promise<JsonObject> | JsonObject
 }
 
 export interface ToolRegistry {

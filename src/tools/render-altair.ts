@@ -27,13 +27,9 @@ export function renderAltairTool (charts: ChartService, behavior?: FunctionBehav
       const svg = `${ctx.publicBaseUrl}${chart.paths.svg}`
       const response: JsonObject = { result: 'ok', image: { png, svg, width: chart.width, height: chart.height } }
       if (chart.warnings.length > 0) response.warnings = chart.warnings
-      return {
-        response,
-        artifacts: [
-          { url: png, mimeType: 'image/png', width: chart.width, height: chart.height },
-          { url: svg, mimeType: 'image/svg+xml', width: chart.width, height: chart.height },
-        ],
-      }
+      ctx.addArtifact({ url: png, mimeType: 'image/png', width: chart.width, height: chart.height })
+      ctx.addArtifact({ url: svg, mimeType: 'image/svg+xml', width: chart.width, height: chart.height })
+      return response
     },
   }
 }

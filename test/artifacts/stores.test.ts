@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { test, type Test } from 'tap'
@@ -7,6 +7,7 @@ import { FsStore } from '../../src/artifacts/fs-store.js'
 import { MemoryStore } from '../../src/artifacts/memory-store.js'
 import type { ArtifactStore } from '../../src/artifacts/store.js'
 import { TieredStore } from '../../src/artifacts/tiered-store.js'
+import { defaultArtifactDir, loadConfig } from '../../src/config.js'
 
 const PNG = { mimeType: 'image/png', sourceKind: 'chart', width: 4, height: 3 } as const
 const bytes = (n: number, fill = 1): Buffer => Buffer.alloc(n, fill)
@@ -149,4 +150,66 @@ test('createArtifactStore builds what LIVEGATE_STORE asks for', async (t) => {
   const file = path.join(dir, 'a-file')
   await writeFile(file, 'x')
   await t.rejects(createArtifactStore({ kind: 'fs', location: file, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 }), { code: 'LG_ERR_CONFIG_INVALID' })
+})
+
+// Issue 15: the default artifact directory was a fixed path in the shared temp directory, readable by everyone and
+// creatable by anyone first.
+test('the default artifact directory is private, under the user\'s state directory, never a fixed temp path', async (t) => {
+  const state = await tempDir(t)
+  const config = loadConfig({ XDG_STATE_HOME: state })
+  t.equal(config.store.kind, 'fs')
+  t.equal(config.store.location, path.join(state, 'livegate', 'artifacts'))
+  const store = await createArtifactStore(config.store)
+  t.teardown(async () => { await store.close() })
+  t.equal((await stat(config.store.location)).mode & 0o777, 0o700, 'created 0700')
+  await store.put('k.png', bytes(3), PNG)
+  t.same(await readdir(config.store.location), ['k.png.artifact'])
+
+  const fallback = loadConfig({}).store.location
+  t.ok(fallback === '' || fallback === path.join(os.homedir(), '.local', 'state', 'livegate', 'artifacts'), `under ~/.local/state (${fallback})`)
+  t.notOk(fallback.startsWith(os.tmpdir()), 'not in the shared temp directory')
+  t.equal(defaultArtifactDir('relative/state'), fallback, 'a relative XDG_STATE_HOME is ignored, as the spec says')
+})
+
+test('with no home directory the default store is a fresh private temporary directory', async (t) => {
+  const ours = async (): Promise<string[]> => (await readdir(os.tmpdir())).filter((n) => n.startsWith('livegate-artifacts-'))
+  const before = new Set(await ours())
+  const store = await createArtifactStore({ kind: 'fs', location: '', private: true, memoryBytes: 1 << 20, maxBytes: 1 << 20, ttlSeconds: 60 })
+  const created = (await ours()).filter((n) => !before.has(n)).map((n) => path.join(os.tmpdir(), n))
+  t.teardown(async () => { await store.close(); for (const d of created) await rm(d, { recursive: true, force: true }) })
+  t.equal(created.length, 1, 'one new livegate-artifacts-XXXXXX directory')
+  t.equal((await stat(created[0] as string)).mode & 0o777, 0o700, 'made 0700 by mkdtemp')
+})
+
+test('a directory others can write into, or owned by someone else, is refused; our own default is tightened', async (t) => {
+  const base = await tempDir(t)
+  const shared = path.join(base, 'shared')
+  await mkdir(shared)
+  await chmod(shared, 0o1777)
+  await t.rejects(createArtifactStore({ kind: 'fs', location: shared, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 }),
+    { code: 'LG_ERR_CONFIG_INVALID', message: /writable by everyone \(mode 1777\)/ })
+  const group = path.join(base, 'group')
+  await mkdir(group)
+  await chmod(group, 0o775)
+  await t.rejects(createArtifactStore({ kind: 'fs', location: group, private: true, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 }),
+    { code: 'LG_ERR_CONFIG_INVALID', message: /writable by its group/ })
+  const loose = path.join(base, 'loose')
+  await mkdir(loose)
+  await chmod(loose, 0o755)
+  const store = await createArtifactStore({ kind: 'fs', location: loose, private: true, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 })
+  await store.close()
+  t.equal((await stat(loose)).mode & 0o777, 0o700, 'the default directory, found 0755, is made 0700')
+  const operators = path.join(base, 'operators')
+  await mkdir(operators)
+  await chmod(operators, 0o755)
+  const named = await createArtifactStore({ kind: 'fs', location: operators, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 })
+  await named.close()
+  t.equal((await stat(operators)).mode & 0o777, 0o755, 'a directory the operator named (the Docker volume) is used as it is')
+
+  if (process.getuid?.() !== 0) return
+  const foreign = path.join(base, 'foreign')
+  await mkdir(foreign, { mode: 0o700 })
+  await chown(foreign, 12345, 12345)
+  await t.rejects(createArtifactStore({ kind: 'fs', location: foreign, memoryBytes: 1, maxBytes: 1 << 20, ttlSeconds: 60 }),
+    { code: 'LG_ERR_CONFIG_INVALID', message: /owned by uid 12345, not by this user/ })
 })

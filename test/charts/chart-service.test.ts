@@ -167,3 +167,53 @@ test('URLs under LIVEGATE_CHART_URL_ALLOWLIST load; others stay refused', async 
     t.equal(err.code, 'LG_ERR_RENDER_LOAD_REFUSED', url)
   }
 })
+
+// Issue 15, point 6: the allowlist names hosts, but what is dialled is an address. A hostname that resolves to an
+// internal address (here `localhost`, as a rebound DNS name would) is refused unless the allowlist names that address.
+test('an allowlisted hostname that resolves to loopback is refused unless the address itself is allowlisted; redirects are refused', async (t) => {
+  let hits = 0
+  const server = createServer((req, res) => {
+    hits++
+    if (req.url === '/data/points.csv') res.end('x,y\n1,5\n2,7\n3,9\n')
+    else if (req.url === '/data/moved.csv') { res.statusCode = 302; res.setHeader('location', '/data/points.csv'); res.end() } else { res.statusCode = 404; res.end() }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const port = (server.address() as { port: number }).port
+  const byName = `http://localhost:${port}/data/`
+
+  const named = setup(t, { LIVEGATE_CHART_URL_ALLOWLIST: byName }, shared.pool)
+  const err = await refusal(named.charts.create({ spec: point({ data: { url: `${byName}points.csv` } }) }))
+  t.equal(err.code, 'LG_ERR_RENDER_LOAD_REFUSED', 'localhost → 127.0.0.1 is refused')
+  t.match(err.detail, /localhost resolves to 127\.0\.0\.1, an internal address that is not allowlisted/)
+  t.equal(hits, 0, 'the server was never contacted')
+
+  const withAddress = setup(t, { LIVEGATE_CHART_URL_ALLOWLIST: `${byName},http://127.0.0.1:${port}/data/` }, shared.pool)
+  const ok = await withAddress.charts.create({ spec: point({ data: { url: `${byName}points.csv` } }), format: 'svg' })
+  t.ok(ok.id, 'with 127.0.0.1 named in the allowlist, the same URL loads')
+  t.equal(hits, 1)
+
+  const moved = await refusal(withAddress.charts.create({ spec: point({ data: { url: `http://127.0.0.1:${port}/data/moved.csv` } }) }))
+  t.equal(moved.code, 'LG_ERR_RENDER_LOAD_REFUSED', 'a redirect, even to an allowlisted URL, is refused')
+  t.match(moved.detail, /answered a redirect \(302\); redirects are not followed/)
+  t.equal(hits, 2, 'the redirect target was not fetched')
+})
+
+test('allowlisted chart data that never arrives or never ends is refused with the outbound codes', async (t) => {
+  const hung: Array<import('node:http').ServerResponse> = []
+  const server = createServer((req, res) => {
+    hung.push(res)
+    if (req.url === '/data/huge.csv') { res.write('x,y\n'); const pump = (): void => { while (!res.destroyed && res.write('1,2\n'.repeat(4096))) { /* fill */ } if (!res.destroyed) res.once('drain', pump) }; pump() }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { for (const r of hung) r.destroy(); server.closeAllConnections(); server.close() })
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/data/`
+  const config = loadConfig({ LIVEGATE_STORE: 'memory', LIVEGATE_CHART_URL_ALLOWLIST: base, LIVEGATE_RENDER_TIMEOUT_MS: '60000', LIVEGATE_OUTBOUND_TIMEOUT_MS: '500', LIVEGATE_OUTBOUND_MAX_BYTES: String(256 * 1024) })
+  const charts = createChartService({ charts: config.charts, store: new MemoryStore({ maxBytes: 1 << 20, ttlSeconds: 60 }), pool: shared.pool, outbound: config.outbound })
+  const slow = await refusal(charts.create({ spec: point({ data: { url: `${base}slow.csv` } }) }))
+  t.match(slow, { code: 'LG_ERR_OUTBOUND_TIMEOUT', status: 504, detail: /^chart data host 127\.0\.0\.1 did not answer within 500 ms; inline the data/ })
+  const huge = await refusal(charts.create({ spec: point({ data: { url: `${base}huge.csv` } }) }))
+  t.match(huge, { code: 'LG_ERR_OUTBOUND_TOO_LARGE', status: 502, detail: /^chart data host 127\.0\.0\.1 sent more than 262144 bytes/ })
+})

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'tap'
 import { renderChart, type RenderTask } from '../../src/charts/render.js'
 import { THEME_NAMES, themeConfig } from '../../src/charts/themes.js'
-import { countUnlike, decodePng, PNG_SIGNATURE } from '../helpers/pixels.js'
+import { countUnlike, decodePng, near, PNG_SIGNATURE } from '../helpers/pixels.js'
 
 const FIVE_FILMS = readFileSync(new URL('../fixtures/charts/five-films.vl.json', import.meta.url), 'utf8')
 
@@ -120,4 +120,78 @@ test('renders Altair 4 output (Vega-Lite v4 schema with the old `selection` synt
   if (!out.ok) return t.fail(out.detail)
   t.same(out.warnings, [])
   t.equal((Buffer.from(out.bytes).toString('utf8').match(/<path [^>]*transform="translate\(/g) ?? []).length, 2, 'both points drawn')
+})
+
+// Issue 15: sizes alone used to run the worker out of heap (1e9 × 1e9 allocated 25 million axis ticks in runAsync()
+// and came back LG_ERR_RENDER_CRASHED after 6.7 s); each must now be refused as too many pixels before the dataflow runs.
+const DOTS = { data: { values: [{ a: 1, b: 2, c: 'x' }, { a: 2, b: 3, c: 'y' }] } }
+const ENC = { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } }
+const unit = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ mark: 'point', encoding: ENC, ...extra })
+const HOSTILE_SIZES: Array<[string, Record<string, unknown>, Partial<RenderTask>?]> = [
+  ['width and height 1e9', { ...DOTS, ...unit({ width: 1e9, height: 1e9 }) }],
+  ['a width of 1e9 alone', { ...DOTS, ...unit({ width: 1e9 }) }],
+  ['a padding of 1e9', { ...DOTS, ...unit({ padding: 1e9 }) }],
+  ['an autosize fit chart 1e9 wide', { ...DOTS, ...unit({ width: 1e9, autosize: { type: 'fit', contains: 'padding' } }) }],
+  ['config.view.continuousWidth 1e9', { ...DOTS, ...unit({ config: { view: { continuousWidth: 1e9 } } }) }],
+  ['an hconcat child 1e9 wide', { ...DOTS, hconcat: [unit({ width: 1e9 }), unit()] }],
+  ['a vconcat child 1e9 tall', { ...DOTS, vconcat: [unit(), unit({ height: 1e9 })] }],
+  ['a facet cell 1e9 wide', { ...DOTS, facet: { field: 'c', type: 'nominal' }, spec: unit({ width: 1e9 }) }],
+  ['a repeated chart 1e9 tall', { ...DOTS, repeat: ['a', 'b'], spec: { mark: 'point', encoding: { x: { field: { repeat: 'repeat' }, type: 'quantitative' } }, height: 1e9 } }],
+  ['a layer 1e9 wide', { ...DOTS, width: 1e9, layer: [unit(), unit({ mark: 'line' })] }],
+  ['a band step of 1e9 (width computed from the data)', { ...DOTS, mark: 'bar', width: { step: 1e9 }, encoding: { x: { field: 'c', type: 'nominal' } } }],
+  ['200 hconcat children 16000 px wide each', { ...DOTS, hconcat: Array.from({ length: 200 }, () => unit({ width: 16000 })) }],
+  ['5000 × 5000 at scale 4', { ...DOTS, ...unit({ width: 5000, height: 5000 }) }, { scale: 4 }],
+  ['Vega: a width signal of 1e9', { $schema: 'https://vega.github.io/schema/vega/v6.json', signals: [{ name: 'width', value: 1e9 }], height: 100, marks: [] }, { kind: 'vega' }],
+  ['Vega: a constant width expression', { $schema: 'https://vega.github.io/schema/vega/v6.json', width: 100, signals: [{ name: 'width', update: '1e5 * 1e4' }], marks: [] }, { kind: 'vega' }],
+  ['Vega: a width signal computed from data', {
+    $schema: 'https://vega.github.io/schema/vega/v6.json', height: 100,
+    data: [{ name: 't', values: [{ v: 1 }, { v: 2 }] }],
+    signals: [{ name: 'width', update: "length(data('t')) * 1e9" }],
+    scales: [{ name: 'x', type: 'linear', domain: [0, 1], range: 'width' }],
+    axes: [{ scale: 'x', orient: 'bottom', tickCount: { signal: 'ceil(width / 40)' }, grid: true }],
+  }, { kind: 'vega' }],
+  ['Vega: a nested group 1e9 wide', {
+    $schema: 'https://vega.github.io/schema/vega/v6.json', width: 100, height: 100,
+    marks: [{ type: 'group', signals: [{ name: 'innerWidth', value: 1e9 }], encode: { update: { width: { value: 1e9 }, height: { value: 10 } } } }],
+  }, { kind: 'vega' }],
+]
+
+for (const [name, spec, overrides] of HOSTILE_SIZES) {
+  test(`refuses ${name} as too many pixels, before the dataflow allocates`, async (t) => {
+    const out = await renderChart(task({ specJson: JSON.stringify(spec), ...overrides }))
+    if (out.ok) return t.fail('rendered')
+    t.equal(out.code, 'LG_ERR_RENDER_TOO_MANY_PIXELS', out.detail)
+    t.equal(out.extra?.limit, 4096 * 4096)
+  })
+}
+
+test('the size checks leave a legitimate 16-chart concat grid alone', async (t) => {
+  const spec = { ...DOTS, concat: Array.from({ length: 16 }, () => unit({ width: 150, height: 100 })), columns: 4 }
+  const out = await renderChart(task({ specJson: JSON.stringify(spec), format: 'svg' }))
+  t.ok(out.ok, out.ok ? 'rendered' : out.detail)
+})
+
+test('an allowlisted image mark is fetched through the outbound client and drawn', async (t) => {
+  const { createServer } = await import('node:http')
+  const { once } = (await import('node:events')).default
+  const { createCanvas } = await import('canvas')
+  const red = createCanvas(20, 20)
+  const ctx = red.getContext('2d')
+  ctx.fillStyle = '#ff0000'
+  ctx.fillRect(0, 0, 20, 20)
+  const png = red.toBuffer('image/png')
+  let hits = 0
+  const server = createServer((_req, res) => { hits++; res.writeHead(200, { 'content-type': 'image/png' }).end(png) })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => { server.close() })
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/img/`
+  const spec = { width: 40, height: 40, data: { values: [{ x: 0.5, y: 0.5 }] }, mark: { type: 'image', width: 20, height: 20 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, url: { value: `${base}red.png` } } }
+  const out = await renderChart(task({ specJson: JSON.stringify(spec), urlAllowlist: [base] }))
+  if (!out.ok) return t.fail(out.detail)
+  t.equal(hits, 1, 'fetched once, by livegate')
+  const px = await decodePng(Buffer.from(out.bytes))
+  let reds = 0
+  for (let y = 0; y < px.height; y++) for (let x = 0; x < px.width; x++) if (near(px.at(x, y), [255, 0, 0, 255])) reds++
+  t.ok(reds >= 300, `the 20 × 20 red image is drawn (${reds} red pixels)`)
 })

@@ -89,7 +89,9 @@ t.test('the image serves a seed conversation with the server key kept inside', a
   await podman(['run', '--detach', '--name', name, '--network', 'host',
     '--env', `LIVEGATE_PORT=${port}`, '--env', 'LIVEGATE_HOST=127.0.0.1',
     '--env', `GEMINI_API_KEY=${SERVER_KEY}`, '--env', `LIVEGATE_UPSTREAM_URL=${sim.url}`,
-    '--env', `LIVEGATE_CLIENT_TOKENS=${CLIENT_TOKEN}`, '--env', 'LIVEGATE_RENDER_TIMEOUT_MS=60000', IMAGE])
+    '--env', `LIVEGATE_CLIENT_TOKENS=${CLIENT_TOKEN}`, '--env', 'LIVEGATE_RENDER_TIMEOUT_MS=60000',
+    // The seed notebook declares render_altair itself: the server runs it only by the operator's override.
+    '--env', 'LIVEGATE_SERVER_TOOLS_OVERRIDE=render_altair', IMAGE])
   t.teardown(() => podman(['rm', '--force', '--time', '1', name]).then(() => {}, () => {}))
   const httpUrl = `http://127.0.0.1:${port}`
   await waitForHealthy(`${httpUrl}/healthz`, 60_000)

@@ -15,9 +15,9 @@ export interface Gateway {
   readonly app: FastifyInstance
   readonly sim: Simulator
   readonly logs: LogSink
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with LIVEGATE_TLS_CERT/KEY) */
   readonly httpUrl: string
-  /** `ws://127.0.0.1:PORT` + LIVE_PATH + `?key=<client token>` */
+  /** `ws://127.0.0.1:PORT` (`wss://` with TLS) + LIVE_PATH + `?key=<client token>` */
   readonly wsUrl: string
   close (): Promise<void>
 }
@@ -43,11 +43,15 @@ export async function startGateway (t: Teardown, options: GatewayOptions = {}): 
     LIVEGATE_RENDER_TIMEOUT_MS: '30000',
     ...options.env,
   })
-  const app = await buildApp(config, { logStream: logs.stream })
+  const app = await buildApp(config, { logStream: logs.stream }).catch(async (err: unknown) => {
+    await sim.close()
+    throw err
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  const httpUrl = `http://127.0.0.1:${port}`
+  const secure = config.tls !== undefined
+  const httpUrl = `${secure ? 'https' : 'http'}://127.0.0.1:${port}`
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -56,5 +60,5 @@ export async function startGateway (t: Teardown, options: GatewayOptions = {}): 
     await sim.close()
   }
   t.teardown(close)
-  return { app, sim, logs, httpUrl, wsUrl: `ws://127.0.0.1:${port}${LIVE_PATH}?key=${CLIENT_TOKEN}`, close }
+  return { app, sim, logs, httpUrl, wsUrl: `${secure ? 'wss' : 'ws'}://127.0.0.1:${port}${LIVE_PATH}?key=${CLIENT_TOKEN}`, close }
 }

@@ -147,6 +147,8 @@ test('errors are problem+json with a stable code and the documented status', asy
     ['an unknown theme', async () => await postJson(gw, { spec: bars(2), theme: 'solarized' }), 422, 'LG_ERR_RENDER_UNKNOWN_THEME'],
     ['a refused load', async () => await postJson(gw, { mark: 'point', data: { url: 'file:///etc/passwd' } }), 422, 'LG_ERR_RENDER_LOAD_REFUSED'],
     ['too many pixels', async () => await postJson(gw, { ...bars(2), width: 20000, height: 20000 }), 422, 'LG_ERR_RENDER_TOO_MANY_PIXELS'],
+    // Issue 15: this one used to exhaust the worker heap (LG_ERR_RENDER_CRASHED after 6.7 s).
+    ['1e9 × 1e9 pixels', async () => await postJson(gw, { ...bars(2), width: 1e9, height: 1e9 }), 422, 'LG_ERR_RENDER_TOO_MANY_PIXELS'],
   ]
   for (const [name, send, status, code] of cases) {
     const res = await send()

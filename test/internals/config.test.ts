@@ -68,6 +68,10 @@ const BAD: Array<[Record<string, string>, RegExp]> = [
   [{ LIVEGATE_TRUST_PROXY: 'maybe' }, /must be true or false/],
   [{ LIVEGATE_TOOL_SCHEDULING: 'SOON' }, /LIVEGATE_TOOL_SCHEDULING="SOON": must be one of SILENT, WHEN_IDLE, INTERRUPT/],
   [{ LIVEGATE_CLIENT_TOKENS: ' , ' }, /LIVEGATE_CLIENT_TOKENS: set but holds no token/],
+  [{ LIVEGATE_MAX_SESSIONS: '0' }, /LIVEGATE_MAX_SESSIONS="0": must be at least 1/],
+  [{ LIVEGATE_MAX_SESSIONS_PER_CLIENT: 'lots' }, /LIVEGATE_MAX_SESSIONS_PER_CLIENT="lots": must be a whole number/],
+  [{ LIVEGATE_DAILY_TOKENS_PER_CLIENT: '0' }, /LIVEGATE_DAILY_TOKENS_PER_CLIENT="0": must be at least 1/],
+  [{ LIVEGATE_MAX_HEAP_USED_BYTES: '12' }, /LIVEGATE_MAX_HEAP_USED_BYTES="12": must be at least 1024/],
 ]
 
 t.test('rejects bad environments with every problem listed', async (t) => {
@@ -100,4 +104,20 @@ t.test('the Redis password counts as a secret for log redaction', async (t) => {
   const { secretsOf } = await import('../../src/config.js')
   t.ok(secretsOf(loadConfig({ LIVEGATE_STORE: 'redis://user:s3cr%40t@127.0.0.1:6379' })).includes('s3cr@t'))
   t.same(secretsOf(loadConfig({ LIVEGATE_STORE: 'redis://127.0.0.1:6379' })), [])
+})
+
+t.test('limits: a process ceiling and event-loop protection by default, per-client limits only when set', async (t) => {
+  t.same(loadConfig({}).limits, {
+    maxSessions: 1000,
+    maxSessionsPerClient: undefined,
+    sessionsPerMinute: undefined,
+    rendersPerMinute: undefined,
+    dailyTokens: undefined,
+    maxEventLoopDelayMs: 1000,
+    maxHeapUsedBytes: undefined,
+  })
+  const set = loadConfig({ LIVEGATE_MAX_SESSIONS_PER_CLIENT: '3', LIVEGATE_SESSIONS_PER_MINUTE_PER_CLIENT: '10', LIVEGATE_RENDERS_PER_MINUTE_PER_CLIENT: '60', LIVEGATE_DAILY_TOKENS_PER_CLIENT: '1000000', LIVEGATE_MAX_EVENT_LOOP_DELAY_MS: '0' })
+  t.match(set.limits, { maxSessionsPerClient: 3, sessionsPerMinute: 10, rendersPerMinute: 60, dailyTokens: 1_000_000, maxEventLoopDelayMs: 0 })
+  const message = ((): string => { try { loadConfig({ LIVEGATE_METRICS_TOKEN: 'scrape-secret', LIVEGATE_PORT: 'x' }) } catch (err) { return (err as Error).message } return '' })()
+  t.notMatch(message, 'scrape-secret', 'the metrics token is a secret')
 })

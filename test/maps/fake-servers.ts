@@ -35,7 +35,31 @@ export function noisePng (width: number, height: number, seed = 1): Buffer {
   return canvas.toBuffer('image/png')
 }
 
-export interface GoogleReply { status: number, type?: string, body?: Buffer | string, headers?: Record<string, string>, hang?: boolean }
+export interface GoogleReply {
+  status: number
+  type?: string
+  body?: Buffer | string
+  headers?: Record<string, string>
+  /** Never answer. */
+  hang?: boolean
+  /** Stream this many bytes of body (no Content-Length), 64 KiB at a time, for as long as the client reads. */
+  streamBytes?: number
+}
+
+/** Writes `total` bytes in 64 KiB chunks with backpressure, stopping when the client goes away. */
+export function streamBody (res: ServerResponse, total: number): void {
+  const chunk = Buffer.alloc(64 * 1024, 0x61)
+  let sent = 0
+  const pump = (): void => {
+    while (sent < total && !res.destroyed) {
+      sent += chunk.length
+      if (!res.write(chunk)) { res.once('drain', pump); return }
+    }
+    if (!res.destroyed) res.end()
+  }
+  res.on('close', () => { sent = total })
+  pump()
+}
 
 /**
  * A fake Static Maps endpoint. Each request takes the next scripted reply; with none left it behaves like Google
@@ -48,6 +72,12 @@ export async function startFakeGoogle (script: GoogleReply[] = []): Promise<Fake
     requests.push(req.url ?? '')
     const reply = script.shift()
     if (reply?.hang === true) { hanging.push(res); return }
+    if (reply?.streamBytes !== undefined) {
+      res.writeHead(reply.status, { 'content-type': reply.type ?? 'image/png', ...reply.headers })
+      hanging.push(res)
+      streamBody(res, reply.streamBytes)
+      return
+    }
     if (reply !== undefined) {
       res.writeHead(reply.status, { 'content-type': reply.type ?? 'text/plain; charset=UTF-8', ...reply.headers })
       res.end(reply.body ?? '')

@@ -1,6 +1,8 @@
 import t from 'tap'
 import { createMapPool } from '../../src/maps/pool.js'
 import { createGoogleProvider } from '../../src/maps/providers/google.js'
+import { createOutbound } from '../../src/net/outbound.js'
+import type { LivegateError } from '../../src/errors.js'
 import { parseMapArgs, parseMapQuery } from '../../src/maps/params.js'
 import { noisePng, startFakeGoogle } from './fake-servers.js'
 
@@ -87,11 +89,26 @@ t.test('retries are bounded: the last error is reported', async (t) => {
   t.equal(google.requests.length, 3)
 })
 
-t.test('a server that never answers times out as a provider error', async (t) => {
-  const google = await startFakeGoogle([{ status: 0, hang: true }])
+t.test('a server that never answers is an outbound timeout naming Google, not retried', async (t) => {
+  const google = await startFakeGoogle([{ status: 0, hang: true }, { status: 0, hang: true }])
   t.teardown(async () => { await google.close() })
-  const provider = createGoogleProvider({ url: google.url, apiKey: KEY, pool, timeoutMs: 200, retries: 0 })
-  await t.rejects(provider.draw(SEED), { code: 'LG_ERR_MAP_PROVIDER', message: /unreachable \(UND_ERR_HEADERS_TIMEOUT\)/ })
+  const provider = createGoogleProvider({ url: google.url, apiKey: KEY, pool, timeoutMs: 200 })
+  const err = await provider.draw(SEED).catch((e: LivegateError) => e)
+  t.match(err, { code: 'LG_ERR_OUTBOUND_TIMEOUT', status: 504, message: /^Google Static Maps did not answer within 200 ms$/ })
+  t.notMatch((err as LivegateError).message, KEY)
+  t.equal(google.requests.length, 1, 'a timeout is not retried: the caller hears it after one timeout, not three')
+})
+
+t.test('a server that streams 200 MB is cut off at the size cap while streaming', async (t) => {
+  const google = await startFakeGoogle([{ status: 200, streamBytes: 200 * 1024 * 1024 }])
+  t.teardown(async () => { await google.close() })
+  const outbound = createOutbound({ timeoutMs: 60_000, maxBytes: 1024 * 1024 })
+  t.teardown(async () => { await outbound.close() })
+  const provider = createGoogleProvider({ url: google.url, apiKey: KEY, pool, outbound })
+  const err = await provider.draw(SEED).catch((e: LivegateError) => e)
+  t.match(err, { code: 'LG_ERR_OUTBOUND_TOO_LARGE', status: 502, message: /^Google Static Maps sent more than 1048576 bytes; the response limit is 1048576 bytes$/ })
+  t.notMatch((err as LivegateError).message, KEY)
+  t.equal(google.requests.length, 1)
 })
 
 t.test('a cancelled call stops waiting for Google', async (t) => {

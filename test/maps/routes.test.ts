@@ -111,3 +111,27 @@ t.test('with MAPS_API_KEY the map comes from Google, and the key is in no respon
   t.notMatch(logs.text(), MAPS_KEY)
   t.ok(logs.text().length > 0, 'something was logged')
 })
+
+// Issue 15: a provider that never answers or streams 200 MB holds the request for at most the outbound timeout and
+// costs at most the size cap; the answer is problem+json naming the provider, never its key.
+t.test('a silent or endless Google is 504 / 502 problem+json naming Google, never the key', async (t) => {
+  const google = await startFakeGoogle([{ status: 0, hang: true }, { status: 200, streamBytes: 200 * 1024 * 1024 }])
+  t.teardown(async () => { await google.close() })
+  const { app, logs } = await start(t, {
+    MAPS_API_KEY: MAPS_KEY, LIVEGATE_MAPS_URL: google.url, LIVEGATE_OUTBOUND_TIMEOUT_MS: '500', LIVEGATE_OUTBOUND_MAX_BYTES: String(1 << 20),
+  })
+  const cases: Array<[string, string, number, string]> = [
+    ['silent', '/v1/maps/staticmap?center=Sydney&zoom=11', 504, 'LG_ERR_OUTBOUND_TIMEOUT'],
+    ['200 MB', '/v1/maps/staticmap?center=Sydney&zoom=12', 502, 'LG_ERR_OUTBOUND_TOO_LARGE'],
+  ]
+  for (const [name, url, status, code] of cases) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, status, name)
+    t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', `${name}: problem+json`)
+    t.match(res.json(), { code, status, provider: 'Google Static Maps', detail: /^Google Static Maps / }, name)
+    t.notMatch(res.body, MAPS_KEY, `${name}: no key in the body`)
+    t.same(checkResponse('get', '/v1/maps/staticmap', res), [], `${name}: matches openapi.yaml`)
+  }
+  t.equal(google.requests.length, 2, 'neither was retried')
+  t.notMatch(logs.text(), MAPS_KEY)
+})

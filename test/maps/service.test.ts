@@ -59,3 +59,14 @@ t.test('the last caller cancelling cancels the draw', async (t) => {
 t.test('either a query or tool arguments', async (t) => {
   await t.rejects(maps.create({ query: 'center=1,1&zoom=2', args: { center: '1,1' } }), { code: 'LG_ERR_MAP_INVALID_PARAM' })
 })
+
+t.test('a map draw has a timeout like a chart render: past it, LG_ERR_MAP_TIMEOUT and the worker is freed', async (t) => {
+  // 1 ms: no 1280 × 1280 draw with its PNG encode finishes that fast, so the refusal does not depend on the machine.
+  const strict = createMapPool({ threads: 1, queue: 4, heapMb: 256, timeoutMs: 1 })
+  const service = createMapService({ config, store: new MemoryStore({ maxBytes: 64 * 1024 * 1024, ttlSeconds: 3600 }), pool: strict })
+  t.teardown(async () => { await service.close(); await strict.close() })
+  const args = { center: '-33.86,151.2', zoom: 4, size: '640x640', scale: 2, markers: ['color:red|-33.86,151.2'] }
+  await t.rejects(service.create({ args }), { code: 'LG_ERR_MAP_TIMEOUT', status: 422 })
+  const again = await maps.create({ args })
+  t.equal(again.width, 1280, 'the same map draws on a pool with the default timeout')
+})

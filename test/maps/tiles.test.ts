@@ -5,7 +5,8 @@ import { createTilesProvider, tilesFor, tileUrl } from '../../src/maps/providers
 import { parseMapQuery } from '../../src/maps/params.js'
 import { pixelOf, project } from '../../src/maps/mercator.js'
 import { decodePng, near } from '../helpers/pixels.js'
-import { startTileServer, tileColor } from './fake-servers.js'
+import { listen, startTileServer, streamBody, tileColor } from './fake-servers.js'
+import { createOutbound } from '../../src/net/outbound.js'
 
 const pool = createMapPool({ threads: 1, queue: 16, heapMb: 256 })
 t.teardown(async () => { await pool.close() })
@@ -94,4 +95,24 @@ t.test('an unreachable tile server is a provider error without the URL', async (
   const err = await provider.draw(parseMapQuery('center=0,0&zoom=3')).catch((e: Error) => e)
   t.match(err, { code: 'LG_ERR_MAP_PROVIDER', message: /tile server unreachable \(ECONNREFUSED\)/ })
   t.notMatch((err as Error).message, 'tile-secret')
+})
+
+t.test('a tile server that never answers or streams 200 MB is cut off: timeout / too large, naming the tile server', async (t) => {
+  const hung: Array<import('node:http').ServerResponse> = []
+  const { server, url } = await listen((req, res) => {
+    if (req.url?.startsWith('/slow/') === true) { hung.push(res); return }
+    res.writeHead(200, { 'content-type': 'image/png' })
+    hung.push(res)
+    streamBody(res, 200 * 1024 * 1024)
+  })
+  t.teardown(async () => { for (const r of hung) r.destroy(); server.closeAllConnections(); server.close() })
+  const outbound = createOutbound({ timeoutMs: 400, maxBytes: 256 * 1024 })
+  t.teardown(async () => { await outbound.close() })
+  const cases: Array<[string, string]> = [['slow', 'LG_ERR_OUTBOUND_TIMEOUT'], ['huge', 'LG_ERR_OUTBOUND_TOO_LARGE']]
+  for (const [path, code] of cases) {
+    const provider = createTilesProvider({ template: `${url}/${path}/{z}/{x}/{y}.png?apikey=tile-secret`, attribution: undefined, store: undefined, pool, outbound })
+    const err = await provider.draw(parseMapQuery('center=0,0&zoom=3')).catch((e: Error) => e)
+    t.match(err, { code, extra: { provider: 'the tile server' }, message: /^the tile server / }, path)
+    t.notMatch((err as Error).message, 'tile-secret')
+  }
 })

@@ -6,7 +6,7 @@ import type { SessionIO } from '../../src/live/session.js'
 
 const tool = (name: string): ServerTool => ({
   declaration: { name, description: `${name} on the server`, parameters: { type: 'OBJECT', properties: {} } },
-  run: async () => ({ response: { result: 'ok' }, artifacts: [] }),
+  run: async () => ({ result: 'ok' }),
 })
 const AVAILABLE = [tool('render_altair'), tool('draw_map')]
 
@@ -25,17 +25,19 @@ t.test('?server_tools= narrows a session\'s tools', async (t) => {
   t.throws(() => registry.forSession('draw_map,nope'), { code: 'LG_ERR_TOOL_UNKNOWN', message: /nope; enabled here: render_altair, draw_map/ })
 })
 
-function interceptorWith (names: string[]): { interceptor: ToolInterceptor, logs: string[] } {
+function interceptorWith (names: string[], override: string[] = []): { interceptor: ToolInterceptor, logs: string[] } {
   const logs: string[] = []
   const interceptor = new ToolInterceptor({
     tools: new Map(names.map((n) => [n, tool(n)])),
     artifacts: {} as ArtifactStore,
     publicBaseUrl: 'http://gw',
+    clientName: 'anonymous',
     events: false,
     scheduling: 'WHEN_IDLE',
     timeoutMs: 1000,
+    override: new Set(override),
   })
-  const log = { info: (_o: object, msg: string) => { logs.push(msg) } }
+  const log = { info: (_o: object, msg: string) => { logs.push(msg) }, warn: (_o: object, msg: string) => { logs.push(msg) } }
   interceptor.attach({ id: 's', log, sendClient () {}, sendUpstream () {} } as unknown as SessionIO)
   return { interceptor, logs }
 }
@@ -46,8 +48,19 @@ t.test('merges server declarations into setup.tools in every shape clients send'
   t.same(interceptor.onSetup({ model: 'm', tools: [{ google_search: {} }] }), { model: 'm', tools: [{ google_search: {} }, { functionDeclarations: [AVAILABLE[0]!.declaration] }] }, 'no declarations: a new entry after the others')
   const mine = { name: 'get_weather', description: 'w' }
   t.same(interceptor.onSetup({ tools: [{ function_declarations: [mine] }] }), { tools: [{ function_declarations: [mine, AVAILABLE[0]!.declaration] }] }, 'snake case: appended to the client\'s list')
+})
+
+t.test('a same-name client declaration is the client\'s, unless the operator overrides it', async (t) => {
+  const mine = { name: 'get_weather', description: 'w' }
   const clientCopy = { name: 'render_altair', description: 'the client\'s own' }
-  const merged = interceptor.onSetup({ tools: [{ functionDeclarations: [clientCopy, mine] }] })
-  t.same(merged, { tools: [{ functionDeclarations: [mine, AVAILABLE[0]!.declaration] }] }, 'a same-name client declaration is replaced')
-  t.ok(logs.includes('client declaration replaced by the server tool of the same name'), 'and the session log says so')
+  const kept = interceptorWith(['render_altair', 'draw_map'])
+  t.same(kept.interceptor.onSetup({ tools: [{ functionDeclarations: [clientCopy, mine] }] }),
+    { tools: [{ functionDeclarations: [clientCopy, mine, AVAILABLE[1]!.declaration] }] }, 'the client keeps its render_altair; draw_map is merged')
+  t.ok(kept.logs.includes('server tool left out: the client declares a function of the same name'), 'and the session log says so')
+  t.equal(kept.interceptor.onSetup({ tools: [{ function_declarations: [clientCopy, { name: 'draw_map' }] }] }), undefined,
+    'every server tool declared by the client: the setup goes up untouched')
+  const overridden = interceptorWith(['render_altair'], ['render_altair'])
+  t.same(overridden.interceptor.onSetup({ tools: [{ functionDeclarations: [clientCopy, mine] }] }),
+    { tools: [{ functionDeclarations: [mine, AVAILABLE[0]!.declaration] }] }, 'override: the server declaration replaces the client\'s')
+  t.ok(overridden.logs.includes('client declaration replaced by the server tool (LIVEGATE_SERVER_TOOLS_OVERRIDE)'))
 })

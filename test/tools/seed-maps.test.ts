@@ -9,6 +9,9 @@ import { assertGolden } from '../helpers/golden.js'
 import { decodePng } from '../helpers/pixels.js'
 import { SEED_PROMPTS, SEED_TOOLS } from '../../src/simulator/seed.js'
 
+/** The seed notebook declares draw_map itself; its operator lets the server run it (issue 12 §3). */
+const SEED_ENV = { LIVEGATE_SERVER_TOOLS_OVERRIDE: 'draw_map' }
+
 const MODEL = 'models/gemini-3.1-flash-live-preview'
 /** A deadline, not a speed target: the first map of a fresh pool loads the gazetteer and map data in a new worker. */
 const WAIT_MS = 120000
@@ -30,7 +33,7 @@ async function imageOf (response: MapResponse): Promise<Buffer> {
 
 t.test('Sydney restaurants, then zoomed in on one; the capitals with an orange-to-green gradient', async (t) => {
   t.setTimeout(600000)
-  const gw = await startGateway(t, { env: { LIVEGATE_TOOL_TIMEOUT_MS: String(WAIT_MS) } })
+  const gw = await startGateway(t, { env: { ...SEED_ENV, LIVEGATE_TOOL_TIMEOUT_MS: String(WAIT_MS) } })
   const client = await connect(gw.wsUrl)
   client.send({ setup: { model: MODEL, tools: SEED_TOOLS.mapping, generation_config: { response_modalities: ['TEXT'] } } })
   await client.waitFor(hasKey('setupComplete'))

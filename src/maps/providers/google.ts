@@ -6,15 +6,17 @@
  * a body that is not a tiny error image. 5xx and 429 are retried with backoff. The key is added to the URL at the
  * moment of the request and never appears in an error, a note, a log line or an artifact.
  */
-import { request } from 'undici'
 import { LivegateError } from '../../errors.js'
+import { createOutbound, DEFAULT_OUTBOUND_LIMITS, type Outbound } from '../../net/outbound.js'
 import type { MapPool } from '../pool.js'
 import { toSearchParams } from '../serialize.js'
 import type { MapRequest } from '../types.js'
 import { geocodeRequest, type Drawn, type MapProvider } from './provider.js'
 import { buildScene } from '../scene.js'
 
-export const GOOGLE_TIMEOUT_MS = 10_000
+export const GOOGLE_TIMEOUT_MS = DEFAULT_OUTBOUND_LIMITS.timeoutMs
+/** How livegate names Google in errors (never the URL: it carries the key). */
+export const GOOGLE_PROVIDER = 'Google Static Maps'
 export const GOOGLE_RETRIES = 2
 const BACKOFF_MS = 250
 /** A Retry-After longer than this is not worth holding a tool call for; we wait this long at most. */
@@ -26,6 +28,8 @@ export interface GoogleOptions {
   readonly url: string
   readonly apiKey: string
   readonly pool: MapPool
+  /** The shared outbound client (config.outbound); default: one of its own with `timeoutMs`. */
+  readonly outbound?: Outbound
   readonly timeoutMs?: number
   readonly retries?: number
   readonly backoffMs?: number
@@ -50,7 +54,7 @@ async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export function createGoogleProvider (options: GoogleOptions): MapProvider {
-  const timeout = options.timeoutMs ?? GOOGLE_TIMEOUT_MS
+  const outbound = options.outbound ?? createOutbound({ ...DEFAULT_OUTBOUND_LIMITS, timeoutMs: options.timeoutMs ?? GOOGLE_TIMEOUT_MS })
   const retries = options.retries ?? GOOGLE_RETRIES
   const backoff = options.backoffMs ?? BACKOFF_MS
 
@@ -63,12 +67,14 @@ export function createGoogleProvider (options: GoogleOptions): MapProvider {
       let headers: Record<string, unknown>
       let bytes: Uint8Array
       try {
-        const res = await request(url, { signal, headersTimeout: timeout, bodyTimeout: timeout })
-        status = res.statusCode
+        const res = await outbound.get(url, { provider: GOOGLE_PROVIDER, signal })
+        status = res.status
         headers = res.headers
-        bytes = new Uint8Array(await res.body.arrayBuffer())
+        bytes = res.bytes
       } catch (err) {
         if (signal?.aborted === true) throw new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled while Google drew it')
+        // Past the timeout or the size cap a retry would only double the wait: the caller hears it now.
+        if (err instanceof LivegateError) throw err
         if (attempt < retries) { await sleep(backoff * 2 ** attempt, signal); continue }
         const code = (err as { code?: string }).code ?? 'network error'
         throw new LivegateError('LG_ERR_MAP_PROVIDER', `Google Static Maps unreachable (${code})`)

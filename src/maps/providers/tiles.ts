@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { request } from 'undici'
 import { LivegateError } from '../../errors.js'
+import { createOutbound, DEFAULT_OUTBOUND_LIMITS, type Outbound } from '../../net/outbound.js'
 import type { ArtifactStore } from '../../artifacts/store.js'
 import { project, TILE_SIZE } from '../mercator.js'
 import type { MapPool } from '../pool.js'
@@ -16,7 +16,8 @@ import type { MapScene } from '../types.js'
 import { drawLocally, type MapProvider } from './provider.js'
 
 export const TILE_CONCURRENCY = 6
-export const TILE_TIMEOUT_MS = 8000
+/** How livegate names the tile server in errors (never the template: it may hold an API key). */
+export const TILES_PROVIDER = 'the tile server'
 const MEMORY_CACHE_BYTES = 32 * 1024 * 1024
 const USER_AGENT = 'livegate-maps/0.1 (+static map renderer)'
 
@@ -61,13 +62,14 @@ export interface TilesOptions {
   readonly attribution: string | undefined
   readonly store: ArtifactStore | undefined
   readonly pool: MapPool
-  readonly timeoutMs?: number
+  /** The shared outbound client (config.outbound); default: one of its own with the default limits. */
+  readonly outbound?: Outbound
 }
 
 export function createTilesProvider (options: TilesOptions): MapProvider {
   assertTemplate(options.template)
   const memory = new LRUCache<string, Uint8Array>({ maxSize: MEMORY_CACHE_BYTES, sizeCalculation: (b) => Math.max(1, b.byteLength) })
-  const timeout = options.timeoutMs ?? TILE_TIMEOUT_MS
+  const outbound = options.outbound ?? createOutbound(DEFAULT_OUTBOUND_LIMITS)
   // Without LIVEGATE_MAP_ATTRIBUTION, at least name where the tiles come from (the host only: no path or key).
   const attribution = options.attribution ?? `Tiles © ${new URL(tileUrl(options.template, { z: 0, x: 0, y: 0 })).host}`
 
@@ -79,14 +81,14 @@ export function createTilesProvider (options: TilesOptions): MapProvider {
     const stored = await options.store?.get(key).catch(() => undefined)
     if (stored !== undefined) { memory.set(key, stored.bytes); return stored.bytes }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await request(url, { signal, headersTimeout: timeout, bodyTimeout: timeout, headers: { 'user-agent': USER_AGENT } })
-      const bytes = new Uint8Array(await res.body.arrayBuffer())
-      if (res.statusCode === 200) {
+      const res = await outbound.get(url, { provider: TILES_PROVIDER, signal, headers: { 'user-agent': USER_AGENT } })
+      const bytes = res.bytes
+      if (res.status === 200) {
         memory.set(key, bytes)
         await options.store?.put(key, bytes, { mimeType: String(res.headers['content-type'] ?? 'image/png'), sourceKind: 'tile' }).catch(() => undefined)
         return bytes
       }
-      if (res.statusCode !== 429 && res.statusCode < 500) return undefined
+      if (res.status !== 429 && res.status < 500) return undefined
     }
     return undefined
   }
@@ -104,6 +106,7 @@ export function createTilesProvider (options: TilesOptions): MapProvider {
     await Promise.all(Array.from({ length: Math.min(TILE_CONCURRENCY, refs.length) }, worker))
     if (failure !== undefined) {
       if (signal?.aborted === true) throw new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled while its tiles were fetched')
+      if (failure instanceof LivegateError) throw failure
       // Only the error code: the template may hold an operator's API key, so no URL goes into a message.
       throw new LivegateError('LG_ERR_MAP_PROVIDER', `tile server unreachable (${(failure as { code?: string }).code ?? 'network error'})`)
     }

@@ -149,3 +149,12 @@ export function drawBasemap (ctx: SKRSContext2D, win: Window, zoom: number): voi
   ctx.lineWidth = zoom <= 2 ? 0.6 : 1
   ctx.stroke()
 }
+
+/**
+ * Loads (once per worker) the coastlines and borders a draw at `zoom` needs, so the one-off parse of bundled data
+ * is not counted against the draw's timeout.
+ */
+export function warmBasemap (zoom: number): void {
+  load(resolutionFor(zoom))
+  loadStates()
+}

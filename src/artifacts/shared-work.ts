@@ -1,6 +1,7 @@
 /**
- * @module charts/shared-work
- * Concurrent callers asking for the same key share one piece of work. Each caller may abort its own wait; the work
+ * @module artifacts/shared-work
+ * Concurrent callers asking for the same artifact (a chart, a map) share one piece of work. It lives here, below
+ * charts/ and maps/, so both use the one implementation. Each caller may abort its own wait; the work
  * itself is aborted only when every caller has given up, so one cancelled tool call never fails another's render.
  */
 

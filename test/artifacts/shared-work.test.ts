@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { createSharedWork } from '../../src/charts/shared-work.js'
+import { createSharedWork } from '../../src/artifacts/shared-work.js'
 
 function deferred (): { promise: Promise<string>, resolve: (v: string) => void } {
   let resolve!: (v: string) => void
