@@ -205,7 +205,7 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       'previous one when frames were echoed since, src/simulator/README.md — ' +
       'at the latest half of `timeLeft`). Each variant gets a fresh simulator and a fresh livegate per round, ' +
       `variants back to back in one run, each after a ${WARMUP_LOAD_MS / 1000} s warm-up load of ${WARMUP_SESSIONS} sessions. ` +
-      '"lost": sent, never echoed (5 s drain); "twice": echoes of a frame already received (plus any of another ' +
+      '"lost": sent, never echoed (none of the missing echoes came for 5 s after the last send); "twice": echoes of a frame already received (plus any of another ' +
       'session). "switches": connections the simulator accepted with a resumption handle during the load. "echo gap": ' +
       'time between two consecutive echoes of one session, every gap of every session; "pause per switch": the ' +
       'largest gaps of the run, as many as there were switches (a switch shows as the longest silence of its ' +
@@ -230,8 +230,8 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
     '- Without an index (the Gemini Developer API, livegate\'s default) a handle is taken to cover every client message ' +
       'sent before the upstream frame that preceded it arrived (src/live/resumption.ts). A continuous stream always ' +
       'has frames in flight then (sent, not yet consumed when the handle was issued): they are neither in the handle ' +
-      'nor replayed, and each switch loses about one round trip of audio (more when the machine is loaded and the ' +
-      'round trip long). With the index (Vertex AI, `LIVEGATE_RESUME_TRANSPARENT=true`) the handle says exactly what it ' +
+      'nor replayed: a switch loses what was in flight at that moment (none at all on most switches, a few frames ' +
+      'when the round trip is long, as on a loaded machine). With the index (Vertex AI, `LIVEGATE_RESUME_TRANSPARENT=true`) the handle says exactly what it ' +
       'covers and nothing is lost or repeated.',
   ].join('\n')
 }
