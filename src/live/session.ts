@@ -538,7 +538,9 @@ export class LiveSession implements SessionIO {
     // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
     this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), timeLeftMs / 2)
     this.#switchTimer.unref()
-    if (!this.#resumption.busy) this.#switch('goAway')
+    // Output relayed since the newest handle is not in it: moving now would replay the input that produced it and
+    // the client would get it twice. The next resumable update (Gemini sends them periodically) covers it.
+    if (!this.#resumption.busy && this.#resumption.relayedSinceHandle === 0) this.#switch('goAway')
   }
 
   /** Leave the current (open) upstream for a new connection resumed with the newest handle. */
