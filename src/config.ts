@@ -58,6 +58,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_TOKEN_SECRET', kind: 'string', secret: true, doc: 'Key (32+ characters, the same on every replica) that signs the ephemeral `auth_tokens/…` tokens minted at POST /v1alpha/auth_tokens. Unset: a per-process random key (tokens die with the process); refused for minting with a Redis store, where replicas must agree.' },
   { name: 'LIVEGATE_TOKEN_SECRET_PREVIOUS', kind: 'string', secret: true, doc: 'The previous LIVEGATE_TOKEN_SECRET, still accepted for verification while tokens it signed expire (rotation).' },
   { name: 'LIVEGATE_ALLOWED_ORIGINS', kind: 'list', doc: 'Comma-separated browser origins allowed to connect (`*` or unset: any). Requests without Origin (non-browsers) are not affected.' },
+  { name: 'LIVEGATE_MAX_SETUP_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: 'Largest `setup` frame accepted (1 MiB): livegate parses it on the relay thread, so it is bounded apart from other frames. Over it: 1009 `LG_ERR_RELAY_FRAME_TOO_LARGE`.' },
   { name: 'LIVEGATE_MAX_FRAME_BYTES', kind: 'int', default: String(8 * MIB), min: 1024, doc: 'Largest WebSocket frame accepted either way (8 MiB: a video frame, or minutes of 16 kHz audio).' },
   { name: 'LIVEGATE_SETUP_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Time a client has to send its `setup` frame (10 s).' },
   { name: 'LIVEGATE_IDLE_TIMEOUT_MS', kind: 'int', default: '600000', min: 1000, doc: 'A session with no frames either way for this long is closed with 1001 (10 min).' },
@@ -149,6 +150,7 @@ export interface Config {
     readonly idleTimeoutMs: number
     readonly pingIntervalMs: number
     readonly highWaterBytes: number
+    readonly maxSetupBytes: number
   }
   /** Per-client and per-process limits (src/live/limits.ts, REST rate limit in app.ts); undefined: no limit. */
   readonly limits: {
@@ -345,6 +347,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       idleTimeoutMs: int('LIVEGATE_IDLE_TIMEOUT_MS'),
       pingIntervalMs: int('LIVEGATE_PING_INTERVAL_MS'),
       highWaterBytes: int('LIVEGATE_HIGH_WATER_BYTES'),
+      maxSetupBytes: int('LIVEGATE_MAX_SETUP_BYTES'),
     },
     limits: {
       maxSessions: int('LIVEGATE_MAX_SESSIONS'),

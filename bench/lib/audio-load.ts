@@ -24,6 +24,20 @@ const TEXT = { binary: false } as const
 /** The frame template: silence after the stamp, so the simulator's VAD never hears a turn. */
 const TEMPLATE = Buffer.from(PREFIX + Buffer.alloc(PCM_BYTES).toString('base64') + SUFFIX, 'latin1')
 const STAMP_OFFSET = PREFIX.length
+/** In every echo of a stamped chunk (the simulator returns the same base64). */
+export const ECHO_MARKER = MARKER
+
+/** The chunk `seq` of `session`, as the open-loop load sends it (a fresh buffer: ws may keep it queued). */
+export function stampedFrame (session: number, seq: number): Buffer {
+  const stamp = Buffer.alloc(STAMP_BYTES)
+  stamp.write('BEN', 0, 'latin1')
+  stamp.writeUInt32BE(session, 3)
+  stamp.writeUInt32BE(seq, 7)
+  const frame = Buffer.allocUnsafe(TEMPLATE.length)
+  TEMPLATE.copy(frame)
+  frame.write(stamp.toString('base64'), STAMP_OFFSET, 'latin1')
+  return frame
+}
 
 export interface AudioLoadOptions {
   /** How long the sessions send. */

@@ -37,6 +37,22 @@ function nodeArgs (script: string, args: readonly string[], extra: readonly stri
   return ['--expose-gc', '--import', 'tsx', '--import', GC_HOOK, ...extra, script, ...args]
 }
 
+/**
+ * How a child is started: plain `node`, or under a launcher such as valgrind (`['valgrind', '--tool=callgrind']`),
+ * which execs node in the same process, so the pid still names the server. A launcher makes startup slow: give it
+ * a longer `readyTimeoutMs`.
+ */
+export interface Launch {
+  readonly launcher?: readonly string[] | undefined
+  readonly readyTimeoutMs?: number | undefined
+}
+
+function command (launch: Launch | undefined, args: string[]): [string, string[]] {
+  const launcher = launch?.launcher ?? []
+  if (launcher.length === 0) return [process.execPath, args]
+  return [launcher[0] as string, [...launcher.slice(1), process.execPath, ...args]]
+}
+
 function wrap (name: string, proc: ChildProcess, info: Record<string, unknown>): Child {
   const pid = proc.pid
   if (pid === undefined) throw new Error(`${name}: no pid`)
@@ -73,8 +89,9 @@ function exitError (name: string, proc: ChildProcess): Promise<never> {
 }
 
 /** A bench child entry (simulator-child.ts, bare-relay.ts) that prints `{"ready": {...}}` once listening. */
-export async function spawnReporting (name: string, script: string, args: readonly string[] = [], extraNodeArgs: readonly string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, nodeArgs(script, args, extraNodeArgs), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+export async function spawnReporting (name: string, script: string, args: readonly string[] = [], extraNodeArgs: readonly string[] = [], launch?: Launch): Promise<Child> {
+  const readyTimeoutMs = launch?.readyTimeoutMs ?? READY_TIMEOUT_MS
+  const proc = spawn(...command(launch, nodeArgs(script, args, extraNodeArgs)), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
   const ready = new Promise<Record<string, unknown>>((resolve) => {
     lines.on('line', (line) => {
@@ -86,8 +103,8 @@ export async function spawnReporting (name: string, script: string, args: readon
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       proc.kill('SIGKILL')
-      reject(new Error(`${name} not ready within ${READY_TIMEOUT_MS} ms`))
-    }, READY_TIMEOUT_MS)
+      reject(new Error(`${name} not ready within ${readyTimeoutMs} ms`))
+    }, readyTimeoutMs)
   })
   try {
     const info = await Promise.race([ready, exitError(name, proc), timeout])
@@ -112,13 +129,14 @@ export async function freePort (): Promise<number> {
  * livegate exactly as `npm start` runs it (src/main.ts through tsx), with `env` on top of a clean environment. Its
  * pino log goes to /dev/null: writing it is part of the cost measured, reading it is not.
  */
-export async function spawnLivegate (env: Record<string, string>, extraNodeArgs: readonly string[] = []): Promise<Child> {
+export async function spawnLivegate (env: Record<string, string>, extraNodeArgs: readonly string[] = [], launch?: Launch): Promise<Child> {
+  const readyTimeoutMs = launch?.readyTimeoutMs ?? READY_TIMEOUT_MS
   const port = await freePort()
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', LIVEGATE_HOST: '127.0.0.1', ...env, LIVEGATE_PORT: String(port) }
-  const proc = spawn(process.execPath, nodeArgs('src/main.ts', [], extraNodeArgs), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+  const proc = spawn(...command(launch, nodeArgs('src/main.ts', [], extraNodeArgs)), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
   const failed = exitError('livegate', proc)
   failed.catch(() => {})
-  const deadline = Date.now() + READY_TIMEOUT_MS
+  const deadline = Date.now() + readyTimeoutMs
   for (;;) {
     if (proc.exitCode !== null) await failed
     try {
@@ -128,7 +146,7 @@ export async function spawnLivegate (env: Record<string, string>, extraNodeArgs:
     } catch {}
     if (Date.now() > deadline) {
       proc.kill('SIGKILL')
-      throw new Error(`livegate not healthy within ${READY_TIMEOUT_MS} ms`)
+      throw new Error(`livegate not healthy within ${readyTimeoutMs} ms`)
     }
     await sleep(100)
   }

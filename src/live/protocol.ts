@@ -72,7 +72,7 @@ export const MAX_JSON_DEPTH = 100
 /** Larger frames are not parsed (ws `maxPayload`, LIVEGATE_MAX_FRAME_BYTES, normally stops them first). */
 const MAX_PARSE_BYTES = 64 * 1024 * 1024
 
-interface ParseLimits {
+export interface ParseLimits {
   readonly maxBytes: number
   readonly maxDepth: number
 }

@@ -6,6 +6,8 @@
  */
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type WebSocket from 'ws'
 import { LivegateError, isLivegateError } from '../errors.js'
 import { truncateForLog } from '../logger.js'
@@ -31,6 +33,17 @@ export interface LiveRoutesOptions {
   createInterceptor?: (request: FastifyRequest, options: URLSearchParams) => Interceptor
   /** Vertex AI upstream: its project/location and the ADC access tokens (live/vertex.ts). */
   vertex?: { readonly config: VertexConfig, readonly tokens: AccessTokenSource }
+}
+
+/**
+ * @fastify/websocket leaves the upgrade's ServerResponse on the TCP socket (whose 'finish' listener holds the Fastify
+ * reply and request) and an 'error' listener on the WebSocket that closes over both, for as long as the socket lives:
+ * several KB per idle session. The session brings its own error listener, so both are let go once it exists.
+ */
+function releaseUpgrade (socket: WebSocket, request: FastifyRequest): void {
+  for (const listener of socket.listeners('error')) socket.off('error', listener as (err: Error) => void)
+  const tcp = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
+  tcp._httpMessage?.detachSocket(tcp)
 }
 
 function reject (socket: WebSocket, err: LivegateError): void {
@@ -125,8 +138,10 @@ export default async function liveRoutes (app: FastifyInstance, options: LiveRou
     const clientName = identity.name
     // An ephemeral token's constraints rewrite the setup, and its use is counted before the session reaches upstream.
     const gate: SetupGate | undefined = identity.kind === 'ephemeral' ? createEphemeralGate(identity.grant, auth.uses) : undefined
+    releaseUpgrade(socket, request)
     const session = new LiveSession(socket, request.log, { clientAddress: request.ip, identity, apiVersion: version }, {
       highWaterBytes: config.clients.highWaterBytes,
+      maxSetupBytes: config.clients.maxSetupBytes,
       models: config.upstream.models,
       resumption: config.upstream.resumption,
       rewriteSetup: gate?.rewriteSetup,

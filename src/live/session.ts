@@ -11,8 +11,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
 import { truncateForLog } from '../logger.js'
 import {
-  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, field, formatProtoDuration, parseFrame,
-  parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject,
+  CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, MAX_JSON_DEPTH, field, formatProtoDuration, parseFrame,
+  parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject, type ParseLimits,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
 import { SETUP, shapeProblem } from './frame-schemas.js'
@@ -36,6 +36,8 @@ function ignoreError (): void {}
 
 export interface SessionOptions {
   readonly highWaterBytes: number
+  /** Largest setup frame parsed (LIVEGATE_MAX_SETUP_BYTES): it is parsed on the relay thread. */
+  readonly maxSetupBytes: number
   /** Model ids (without `models/`) clients may use; undefined: any. */
   readonly models: readonly string[] | undefined
   readonly resumption: ResumptionOptions
@@ -90,6 +92,7 @@ export class LiveSession implements SessionIO {
 
   readonly #client: WebSocket
   readonly #options: SessionOptions
+  readonly #setupLimits: ParseLimits
   readonly #interceptor: Interceptor
   #upstream: WebSocket | undefined = undefined
   #upstreamOpen = false
@@ -128,6 +131,7 @@ export class LiveSession implements SessionIO {
     this.id = randomUUID()
     this.#client = client
     this.#options = options
+    this.#setupLimits = { maxBytes: options.maxSetupBytes, maxDepth: MAX_JSON_DEPTH }
     this.#interceptor = interceptor
     this.startedMs = Date.now()
     this.lastActivityMs = this.startedMs
@@ -376,7 +380,7 @@ export class LiveSession implements SessionIO {
   }
 
   #handleSetup (data: Buffer, isBinary: boolean): void {
-    const parsed = parseFrame(data)
+    const parsed = parseFrame(data, this.#setupLimits)
     if (!parsed.ok) {
       this.fail(new LivegateError(parsed.failure === 'too-large' ? 'LG_ERR_RELAY_FRAME_TOO_LARGE' : 'LG_ERR_RELAY_BAD_FRAME', `first frame: ${parsed.reason}`))
       return
@@ -534,7 +538,9 @@ export class LiveSession implements SessionIO {
     // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
     this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), timeLeftMs / 2)
     this.#switchTimer.unref()
-    if (!this.#resumption.busy) this.#switch('goAway')
+    // Output relayed since the newest handle is not in it: moving now would replay the input that produced it and
+    // the client would get it twice. The next resumable update (Gemini sends them periodically) covers it.
+    if (!this.#resumption.busy && this.#resumption.relayedSinceHandle === 0) this.#switch('goAway')
   }
 
   /** Leave the current (open) upstream for a new connection resumed with the newest handle. */

@@ -46,13 +46,37 @@ export interface Dial {
   readonly opened: Promise<WebSocket>
 }
 
+/**
+ * Client frames must be masked (RFC 6455 §5.3) so that a cleartext intermediary cannot be made to read attacker-chosen
+ * bytes as HTTP (§10.3). Over TLS, and on loopback, there is no such intermediary: livegate sends an all-zero key
+ * there, which ws recognises and skips the per-byte XOR for (a third of a bare relay's instructions per round trip,
+ * bench/RESULTS.md "Relay instruction counts"). Over cleartext to another host the key stays random.
+ */
+export function needsMaskingKey (url: string): boolean {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return true
+  }
+  if (parsed.protocol === 'wss:' || parsed.protocol === 'https:') return false
+  const host = parsed.hostname
+  return !(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
+}
+
+function zeroMask (mask: Buffer): void {
+  mask[0] = mask[1] = mask[2] = mask[3] = 0
+}
+
 export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dial {
   const host = upstreamHost(target.baseUrl)
-  const socket = new WebSocket(upstreamUrl(target), {
+  const url = upstreamUrl(target)
+  const socket = new WebSocket(url, {
     perMessageDeflate: false,
     maxPayload: options.maxPayload,
     handshakeTimeout: options.connectTimeoutMs,
     followRedirects: false,
+    ...(needsMaskingKey(url) ? {} : { generateMask: zeroMask }),
     ...(target.bearer === undefined ? {} : { headers: { authorization: `Bearer ${target.bearer}` } }),
   })
   const opened = new Promise<WebSocket>((resolve, reject) => {

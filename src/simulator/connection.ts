@@ -107,7 +107,12 @@ export class Connection implements SimulatorConnection {
 
   get setup (): Record<string, unknown> | undefined { return this.#setup }
   get resumedFrom (): { connectionId: number, clientIndex: number } | undefined { return this.#resumedFrom }
-  get open (): boolean { return this.#open && this.#closeSent === undefined }
+  /**
+   * Open until either side starts the close handshake: once the client's close frame has been read (the socket is
+   * CLOSING, the answer is on its way) the session counts as closed, so a client that waits for its close to
+   * complete before it resumes is never told the old socket is still open.
+   */
+  get open (): boolean { return this.#open && this.#closeSent === undefined && this.#ws.readyState === this.#ws.OPEN }
   /** Client frames seen but not kept in `received` (echo mode, or past the recording cap). */
   get unrecordedFrames (): number { return this.#unrecorded }
 
@@ -253,6 +258,7 @@ export class Connection implements SimulatorConnection {
     if (source === undefined) return false
     this.#unrecorded++
     if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(echoFrame(source), { binary: true })
+    this.#session?.echoed(this.#index)
     return true
   }
 

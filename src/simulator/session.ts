@@ -10,7 +10,8 @@
  *   `toolCallCancellation{ids}` for the pending calls, then `turnComplete` (never `generationComplete`);
  * - BLOCKING calls hold the turn until every id has a `toolResponse`; NON_BLOCKING calls end the turn and their
  *   responses start a new one as `scheduling` says (INTERRUPT, WHEN_IDLE, SILENT);
- * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle.
+ * - `sessionResumptionUpdate` only when setup asked for it: `resumable: false` while busy, a new handle when idle;
+ *   in echo mode also `ECHO_HANDLE_INTERVAL_MS` after the previous one when frames were echoed since (see `echoed`).
  */
 import { randomUUID } from 'node:crypto'
 import { effectiveBehavior, liveModel, supportsModality } from '../live/models.js'
@@ -27,6 +28,13 @@ import type { Action, HistoryEntry, Modality, Script, ToolResponse, UserTurn } f
 import { callList, describeSpeech, replyFor, resolveReply } from './script.js'
 import type { Outlet } from './turns.js'
 import { pace, streamSpeech, streamText, usageMetadata } from './turns.js'
+
+/**
+ * Echo mode: how often a session that asked for resumption gets a new handle while audio is being echoed. Gemini
+ * issues handles at turn boundaries and periodically; an echoed frame is a whole exchange, so every moment between
+ * two echoes is such a boundary.
+ */
+export const ECHO_HANDLE_INTERVAL_MS = 1_000
 
 /** What a session needs from its connection. */
 interface Wire {
@@ -90,6 +98,10 @@ export class LiveSession {
   readonly #resumption: { transparent: boolean } | undefined
   #resumable: boolean | undefined
   #lastClientIndex = 0
+  /** When the newest resumable handle was issued (echo mode paces its handles by it). */
+  #handleAt = 0
+  /** Echo mode: the handle due for the frames echoed since the newest one. */
+  #echoHandleTimer: NodeJS.Timeout | undefined
   #promptTextChars = 0
   #disposed = false
 
@@ -170,9 +182,27 @@ export class LiveSession {
     else if (kind === 'toolResponse') this.#toolResponse(message)
   }
 
+  /**
+   * Echo mode: client message `index` (an audio frame) was answered at once. The exchange is complete, so the state
+   * includes it; a handle issued after it covers every frame echoed so far and none that was not (it follows the
+   * echoes on the same socket), so a resumption with it neither repeats nor drops an echo.
+   */
+  echoed (index: number): void {
+    if (this.#disposed) return
+    this.#lastClientIndex = index
+    if (this.#resumption === undefined || this.#echoHandleTimer !== undefined) return
+    // The next handle comes a second after the previous one, whether the stream goes on or has stopped.
+    this.#echoHandleTimer = setTimeout(() => {
+      this.#echoHandleTimer = undefined
+      if (this.#run === undefined && !this.#calls.pending) this.#updateResumption()
+    }, Math.max(0, this.#handleAt + ECHO_HANDLE_INTERVAL_MS - Date.now()))
+    this.#echoHandleTimer.unref()
+  }
+
   /** The socket is gone: stop every turn. */
   dispose (): void {
     this.#disposed = true
+    clearTimeout(this.#echoHandleTimer)
     this.#run?.controller.abort()
     this.#run = undefined
     this.#whenIdle.length = 0
@@ -466,6 +496,7 @@ export class LiveSession {
     const resumable = this.#run === undefined && !this.#calls.pending
     if (!resumable && this.#resumable === false) return
     this.#resumable = resumable
+    if (resumable) this.#handleAt = Date.now()
     const update: Json = resumable
       ? {
           newHandle: this.#handles.issue({ model: this.#model, history: [...this.#history], userTurns: this.#userTurns },

@@ -24,13 +24,20 @@ async function failure (promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the render to fail')
 }
 
-/** Run once the pool has replaced a killed worker: with no queue, a task that arrives before the replacement is BUSY (as a client honouring Retry-After would). */
+/**
+ * Run once the pool has replaced a killed worker: with no queue, a task that arrives before the replacement is BUSY (as a
+ * client honouring Retry-After would). A replacement worker's first renders JIT-compile vega, which on a loaded machine
+ * can outlast the short timeout these tests use; that is retried a few times too, since speed is not what they check.
+ */
 async function runWhenReady (pool: RenderPool, job: RenderTask): Promise<{ width: number }> {
+  let timeouts = 0
   for (let attempt = 0; ; attempt++) {
     try {
       return await pool.run(job)
     } catch (err) {
-      if ((err as LivegateError).code !== 'LG_ERR_RENDER_BUSY' || attempt > 300) throw err
+      const code = (err as LivegateError).code
+      if (code === 'LG_ERR_RENDER_TIMEOUT' && ++timeouts <= 3) continue
+      if (code !== 'LG_ERR_RENDER_BUSY' || attempt > 300) throw err
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }

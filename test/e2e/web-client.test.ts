@@ -260,15 +260,20 @@ t.test('model text is shown as text, never parsed as HTML', async (t) => {
   t.same(errors, [])
 })
 
-t.test('goAway is announced, and a call for a function the page lacks is answered with an error, not left hanging', async (t) => {
+t.test('goAway is handled by livegate (the page sees no notice and keeps talking), and a call for a function the page lacks is answered with an error', async (t) => {
   const gw = await startGateway(t)
   const { page, errors } = await openClient(browser, gw.httpUrl)
   await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
-  const conn = latestConnection(gw)
-  conn.send({ goAway: { timeLeft: '50s' } })
-  await page.locator('#conversation .notice', { hasText: 'in 50s' }).waitFor({ timeout: UI_TIMEOUT_MS })
-  t.pass('the goAway notice shows the time left')
+  const first = latestConnection(gw)
+  const resumed = gw.sim.nextConnection()
+  first.send({ goAway: { timeLeft: '50s' } })
+  // The page did not ask for resumption, so livegate resumes on a new upstream connection and keeps the goAway to itself.
+  const conn = await resumed
+  await conn.waitFor((f) => f.kind === 'setup', UI_TIMEOUT_MS)
+  t.ok(conn.resumedFrom !== undefined, 'the new upstream connection resumed the session')
+  t.equal(await page.locator('#conversation .notice', { hasText: 'in 50s' }).count(), 0, 'no goAway notice')
+  t.equal(await page.locator('#status').getAttribute('data-state'), 'ready', 'the page stays connected')
   // get_weather is no server tool, so livegate passes the call through to the page as Gemini sent it.
   conn.send({ toolCall: { functionCalls: [{ id: 'function-call-1', name: 'get_weather', args: { city: 'Paris' } }] } })
   const answer = await conn.waitFor((f) => f.kind === 'toolResponse', UI_TIMEOUT_MS)
@@ -298,9 +303,10 @@ t.test('a server close shows its reason, and Reconnect is one click', async (t) 
   const { page } = await openClient(browser, gw.httpUrl)
   await connect(page, { token: CLIENT_TOKEN, model: TEXT_MODEL, modality: 'TEXT' })
   await waitReady(page)
-  latestConnection(gw).close(1011, 'Deadline expired before operation could complete.')
+  // A close livegate does not resume (1011 and drops it would): Gemini refusing the request.
+  latestConnection(gw).close(1007, 'Request contains an invalid argument.')
   await page.locator('#status[data-state="closed"]').waitFor({ timeout: UI_TIMEOUT_MS })
-  t.match(await page.locator('#status').innerText(), /1011 .*Deadline expired/)
+  t.match(await page.locator('#status').innerText(), /1007 .*invalid argument/)
   const before = gw.sim.connections.length
   await page.getByRole('button', { name: 'Reconnect', exact: true }).click()
   await waitReady(page)

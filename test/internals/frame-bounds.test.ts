@@ -39,7 +39,7 @@ t.test('shape problems name the field in the spelling the client used', async (t
   for (const [value, problem] of cases) t.equal(shapeProblem(SETUP, value, 'setup'), problem, JSON.stringify(value))
   t.equal(shapeProblem(TOOL_RESPONSE, { function_responses: [{ id: 1 }] }, 'tool_response'), 'tool_response.function_responses[0].id must be a string')
   t.equal(conforms(SERVER_FUNCTION_CALL, { id: 'a', name: 'draw_map', args: 5 }), true, 'args are the tool\'s to judge')
-  // Id-less calls pass the shape (Vertex AI sends them); whether one can be answered is the interceptor's call (73e9ab9).
-  t.equal(conforms(SERVER_FUNCTION_CALL, { name: 'draw_map' }), true, 'no id: a shape Vertex AI sends')
+  t.equal(conforms(SERVER_FUNCTION_CALL, { name: 'draw_map' }), true, 'no id: a Vertex-style call (answered by name on Vertex only)')
+  t.equal(conforms(SERVER_FUNCTION_CALL, { id: '', name: 'draw_map' }), false, 'an empty id cannot be answered')
   t.equal(conforms(SERVER_FUNCTION_CALL, { id: '', name: 'draw_map' }), false)
 })

@@ -56,6 +56,22 @@ t.test('regression: a setup nested 100,000 deep is refused before parsing, and t
   await stillServes(t, gw)
 })
 
+t.test('a setup over LIVEGATE_MAX_SETUP_BYTES is refused unparsed with 1009; a larger limit lets it through', async (t) => {
+  const big = JSON.stringify({ setup: { model: MODEL, generationConfig: { responseModalities: ['TEXT'] }, systemInstruction: { parts: [{ text: 'x'.repeat(2 * 1024 * 1024) }] } } })
+  const gw = await startGateway(t)
+  const closed = await firstFrameCloses(gw, big)
+  t.equal(closed.code, 1009)
+  t.match(closed.reason, /^LG_ERR_RELAY_FRAME_TOO_LARGE: first frame: Frame of \d+ bytes is larger than 1048576/)
+  t.ok(gw.sim.connections.every((conn) => conn.received.length === 0), 'no frame reached the upstream')
+  await stillServes(t, gw)
+  const roomy = await startGateway(t, { env: { LIVEGATE_MAX_SETUP_BYTES: String(4 * 1024 * 1024) } })
+  const client = await connect(roomy.wsUrl)
+  client.ws.send(big)
+  await client.waitFor((f) => f.json?.setupComplete !== undefined)
+  t.pass('a 2 MiB setup is accepted under a 4 MiB limit')
+  client.ws.close()
+})
+
 t.test('setup fields livegate reads are checked in both spellings; fields it does not read pass to Gemini', async (t) => {
   const gw = await startGateway(t)
   const cases: Array<[unknown, string]> = [
@@ -182,7 +198,7 @@ t.test('a handler that throws ends only its session: 1011 LG_ERR_INTERNAL, stack
       wantsClientFrame () { return true },
       [hook]: () => { throw new TypeError('Cannot read properties of null (reading \'name\')') },
     }
-    new LiveSession(socket, log, { clientAddress: '127.0.0.1', identity: ANONYMOUS, apiVersion: 'v1beta' }, { highWaterBytes: 1 << 20, models: undefined, resumption: { bufferBytes: 1 << 20, bufferMessages: 0, transparent: false } }, faulty)
+    new LiveSession(socket, log, { clientAddress: '127.0.0.1', identity: ANONYMOUS, apiVersion: 'v1beta' }, { highWaterBytes: 1 << 20, maxSetupBytes: 1 << 20, models: undefined, resumption: { bufferBytes: 1 << 20, bufferMessages: 0, transparent: false } }, faulty)
   })
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
   for (const which of hooks) {

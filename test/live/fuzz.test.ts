@@ -255,6 +255,12 @@ function toolResponseIds (received: readonly ReceivedFrame[], from: number, name
 
 const SERVER_NAMES: ReadonlySet<string> = new Set(SERVER_TOOLS)
 
+/** The server tools a session keeps: a function the client declares itself is the client's, even a server tool's name. */
+function serverOwned (setup: { tools?: readonly object[] }): ReadonlySet<string> {
+  const declared = new Set((setup.tools ?? []).flatMap((tool) => ('functionDeclarations' in tool ? tool.functionDeclarations as Array<{ name: string }> : []).map((d) => d.name)))
+  return new Set(SERVER_TOOLS.filter((name) => !declared.has(name)))
+}
+
 /** The seed notebook's thin client: answer every call it sees from the model (ids the simulator issued) with ok. */
 function answerClientCalls (client: TestClient): void {
   client.ws.on('message', (data: Buffer) => {
@@ -273,7 +279,7 @@ function answerClientCalls (client: TestClient): void {
  * One `call n` turn: the model calls `calls`, noise frames go upstream meanwhile; every server call id must get exactly
  * one toolResponse before the model's turn completes.
  */
-async function callTurn (client: TestClient, conn: SimulatorConnection, plans: Map<number, readonly CallSpec[]>, n: number, plan: { calls: readonly CallSpec[], noise: ReadonlyArray<Record<string, unknown>> }): Promise<void> {
+async function callTurn (client: TestClient, conn: SimulatorConnection, plans: Map<number, readonly CallSpec[]>, n: number, plan: { calls: readonly CallSpec[], noise: ReadonlyArray<Record<string, unknown>> }, owned: ReadonlySet<string> = SERVER_NAMES): Promise<void> {
   plans.set(n, plan.calls)
   const from = conn.received.length
   const framesFrom = client.frames.length
@@ -284,8 +290,8 @@ async function callTurn (client: TestClient, conn: SimulatorConnection, plans: M
   say(client, `call ${n}`)
   framesSent += 1 + plan.calls.length
   await client.waitFor((f) => client.frames.indexOf(f) >= framesFrom && isTurnComplete(f) && client.frames.slice(framesFrom).map(textOf).join('').includes(`done ${n} `), VERDICT_MS)
-  const ids = toolResponseIds(conn.received, from, SERVER_NAMES)
-  const expected = plan.calls.filter((c) => SERVER_NAMES.has(c.name)).length
+  const ids = toolResponseIds(conn.received, from, owned)
+  const expected = plan.calls.filter((c) => owned.has(c.name)).length
   if (ids.length !== expected || new Set(ids).size !== ids.length) {
     throw new Error(`call ${n}: ${expected} server calls got ${ids.length} responses (${ids.join(', ')}) for ${JSON.stringify(plan.calls).slice(0, 300)}`)
   }
@@ -345,17 +351,22 @@ t.test('fuzz: nothing a peer sends ends the process, every session closes with a
       // A first turn leaves server call ids behind, so the gateway reads the client's toolResponses from then on.
       // (Arguments that are not an object: answered at once with an error, so the turn costs no render.)
       const from = conn.received.length
-      await callTurn(client, conn, plans, turn++, { calls: [{ name: 'draw_map', args: 1 as unknown as Record<string, unknown> }], noise: [] })
-      const [serverId] = toolResponseIds(conn.received, from, SERVER_NAMES)
-      // A thin client answering the server's call as well: the gateway must drop that answer.
-      const answer = asText({ tool_response: { function_responses: [{ id: serverId, name: 'draw_map', response: { result: 'ok' } }] } })
-      frames.splice(at % (frames.length + 1), 0, answer)
+      const owned = serverOwned(setup)
+      const [serverTool] = owned
+      let serverId: string | undefined
+      if (serverTool !== undefined) {
+        await callTurn(client, conn, plans, turn++, { calls: [{ name: serverTool, args: 1 as unknown as Record<string, unknown> }], noise: [] }, owned)
+        serverId = toolResponseIds(conn.received, from, owned)[0]
+        // A thin client answering the server's call as well: the gateway must drop that answer.
+        const answer = asText({ tool_response: { function_responses: [{ id: serverId, name: serverTool, response: { result: 'ok' } }] } })
+        frames.splice(at % (frames.length + 1), 0, answer)
+      }
       for (const frame of frames) send(client, frame)
       // A second setup always ends a Gemini session (1007), so every session comes to a verdict.
       send(client, asText({ setup: { model: MODEL } }))
       assertClosedWithCode(await verdict(client, 'client frames'), 'client frames', frames)
-      const answers = toolResponseIds(conn.received, from, SERVER_NAMES).filter((id) => id === serverId).length
-      if (answers !== 1) throw new Error(`server call ${String(serverId)} got ${answers} toolResponses upstream`)
+      const answers = toolResponseIds(conn.received, from, owned).filter((id) => id === serverId).length
+      if (serverId !== undefined && answers !== 1) throw new Error(`server call ${String(serverId)} got ${answers} toolResponses upstream`)
       await assertHealthy(gw)
     },
   ), 80)

@@ -371,3 +371,37 @@ t.test('@google/genai: a session with streaming audio and text turns crosses at 
   t.same(texts, sentTexts, 'every text turn consumed exactly once')
   session.close()
 })
+
+/** Audio frames of silence with a sequence number in their first bytes, and the numbers echoed back to a client. */
+function stampedAudio (seq: number): unknown {
+  const pcm = Buffer.alloc(640)
+  pcm.writeUInt32BE(seq, 0)
+  return { realtimeInput: { audio: { mimeType: 'audio/pcm;rate=16000', data: pcm.toString('base64') } } }
+}
+function echoedSeqs (client: TestClient): number[] {
+  return client.frames.flatMap((f) => {
+    const parts = ((f.json?.serverContent as { modelTurn?: { parts?: Array<{ inlineData?: { data: string } }> } } | undefined)?.modelTurn?.parts) ?? []
+    return parts.flatMap((p) => p.inlineData === undefined ? [] : [Buffer.from(p.inlineData.data, 'base64').readUInt32BE(0)])
+  })
+}
+
+t.test('echo mode, a continuous audio stream across goAways (handles with index): every frame echoed exactly once, in order', async (t) => {
+  // goAway 0.5 s into each connection, the deadline 3.5 s later: livegate waits for the next handle (the simulator
+  // issues one per second of echoed audio) instead of moving between two, which would echo the frames since the
+  // last handle a second time.
+  const gw = await startGateway(t, { sim: { echo: true, connectionAgeMs: 4000, goAwayNoticeMs: 3500 }, env: { LIVEGATE_RESUME_TRANSPARENT: 'true' } })
+  const client = await openLive(gw.wsUrl, { setup: { model: 'models/gemini-3.8-live', generationConfig: { responseModalities: ['AUDIO'] } } })
+  let seq = 0
+  while ((gw.sim.connections.length < 4 || seq < 100) && seq < 2000) {
+    client.send(stampedAudio(seq++))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  const deadline = Date.now() + 30_000
+  while (echoedSeqs(client).length < seq && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.ok(gw.sim.connections.length >= 4, `${gw.sim.connections.length} upstream connections (at least three switches)`)
+  t.same(echoedSeqs(client), Array.from({ length: seq }, (_, i) => i), `all ${seq} frames echoed once, none lost, none twice`)
+  t.equal(client.ws.readyState, client.ws.OPEN, 'the client socket stayed open')
+  t.notOk(client.frames.some(hasAnyKey('goAway', 'sessionResumptionUpdate')), 'the client saw no goAway or handle')
+  client.ws.close()
+})
