@@ -1,7 +1,7 @@
 /**
- * Issue 15, point 3: a client-chosen string reaches the log clipped, so a refused connection costs a few KB of log
- * whatever it sent. Run against the default offline setup (no Gemini key: the built-in simulator is the upstream).
- * And the tool side of points 1 and 2: what the model is told when a provider is silent or a chart is huge.
+ * Hostile input across the gateway: a client-chosen string reaches the log clipped, so a refused connection costs a
+ * few KB of log whatever it sent (run against the default offline setup: no Gemini key, the built-in simulator is the
+ * upstream); and what the model is told when a provider is silent or a chart is huge.
  */
 import { once } from 'node:events'
 import t from 'tap'
@@ -15,7 +15,7 @@ import { connect, hasKey, isTurnComplete } from './helpers/ws-client.js'
 import { startFakeGoogle } from './maps/fake-servers.js'
 import type { Script } from '../src/simulator/script.js'
 
-const MAPS_KEY = 'AIzaSy-issue-15-maps-key-never-to-the-model'
+const MAPS_KEY = 'AIzaSy-hostile-input-maps-key-never-to-the-model'
 
 const LIVE_PATH = '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent'
 /** "A few KB": what one refused connection may cost in log bytes, whatever it sent. */
