@@ -51,10 +51,10 @@ export const SERVER_FUNCTION_CALL = Type.Object({ id: Type.Optional(Type.String(
 export const TOOL_CALL_CANCELLATION = message({ ids: Type.Array(Type.Unknown()) })
 
 /** `goAway`: how long the connection has left (a proto Duration string). */
-const GO_AWAY = message({ timeLeft: Type.String() })
+export const GO_AWAY = message({ timeLeft: Type.String() })
 
 /** `sessionResumptionUpdate`; `lastConsumedClientMessageIndex` is an int64, so a string in proto3 JSON (numbers parse too). */
-const SESSION_RESUMPTION_UPDATE = message({
+export const SESSION_RESUMPTION_UPDATE = message({
   newHandle: Type.String(),
   resumable: Type.Boolean(),
   lastConsumedClientMessageIndex: Type.Union([Type.String({ pattern: '^[0-9]+$' }), Type.Integer({ minimum: 0 })]),

@@ -80,7 +80,7 @@ const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxBytes: MAX_PARSE_BY
 
 type ParseFailure = 'json' | 'not-object' | 'too-large' | 'too-deep'
 
-type ParsedFrame =
+export type ParsedFrame =
   | { ok: true, message: JsonObject, kind: string | undefined, keys: string[] }
   | { ok: false, reason: string, failure: ParseFailure }
 

@@ -12,10 +12,10 @@ import { LivegateError, isLivegateError } from '../errors.js'
 import { truncateForLog } from '../logger.js'
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, MAX_JSON_DEPTH, field, formatProtoDuration, parseFrame,
-  parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject, type ParseLimits,
+  parseProtoDuration, sendableCloseCode, truncateCloseReason, type JsonObject, type ParseLimits, type ParsedFrame,
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
-import { SETUP, shapeProblem } from './frame-schemas.js'
+import { GO_AWAY, SESSION_RESUMPTION_UPDATE, SETUP, conforms, shapeProblem } from './frame-schemas.js'
 import {
   GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, isResumableClose,
   type ResumptionOptions,
@@ -465,19 +465,19 @@ export class LiveSession implements SessionIO {
       this.#resumed()
       return
     }
-    let message: JsonObject | undefined
+    // Parsed at most once, and only when a marker says something here reads the frame.
+    let parsed: ParsedFrame | undefined
     if (resumption.enabled) {
       if (data.indexOf(TOOL_CALL_MARKER) !== -1) {
-        const parsed = parseFrame(data)
-        if (parsed.ok) message = parsed.message
-        const toolCall = field(message, 'toolCall')
+        parsed = parseFrame(data)
+        const toolCall = parsed.ok ? field(parsed.message, 'toolCall') : undefined
         if (toolCall !== undefined) resumption.onToolCall(toolCall)
       }
       let lifecycle = false
       if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
-        const parsed = parseFrame(data)
+        parsed ??= parseFrame(data)
         lifecycle = parsed.ok && this.#isLifecycle(parsed.message)
-        if (lifecycle && !this.#onLifecycle(parsed.ok ? parsed.message : {})) {
+        if (lifecycle && parsed.ok && !this.#onLifecycle(parsed.message)) {
           resumption.frameSeen()
           return
         }
@@ -487,11 +487,8 @@ export class LiveSession implements SessionIO {
       if (!lifecycle) resumption.relayedSinceHandle++
     }
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
-      if (message === undefined) {
-        const parsed = parseFrame(data)
-        if (parsed.ok) message = parsed.message
-      }
-      if (message !== undefined && !this.#interceptor.onUpstreamMessage(message)) return
+      parsed ??= parseFrame(data)
+      if (parsed.ok && !this.#interceptor.onUpstreamMessage(parsed.message)) return
     }
     this.#toClient(data, isBinary)
   }
@@ -510,7 +507,8 @@ export class LiveSession implements SessionIO {
     const resumption = this.#resumption
     const update = field(message, 'sessionResumptionUpdate')
     const goAway = field(message, 'goAway')
-    if (update !== undefined && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
+    // Checked against their schemas before use; a malformed one is passed on as it came and changes nothing here.
+    if (update !== undefined && conforms(SESSION_RESUMPTION_UPDATE, update) && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
     // A goAway livegate cannot act on (no handle yet, or the log overflowed) still warns the client, as it would have.
     const forward = resumption.clientAsked || (update === undefined && !resumption.canResume)
     if (!forward) {
@@ -534,7 +532,8 @@ export class LiveSession implements SessionIO {
       return
     }
     if (this.#switchTimer !== undefined) return
-    const timeLeftMs = parseProtoDuration(field(goAway, 'timeLeft')) ?? 0
+    // A goAway without a readable timeLeft still ends the connection: move at once.
+    const timeLeftMs = conforms(GO_AWAY, goAway) ? parseProtoDuration(field(goAway, 'timeLeft')) ?? 0 : 0
     // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
     this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), timeLeftMs / 2)
     this.#switchTimer.unref()

@@ -217,3 +217,24 @@ t.test('a handler that throws ends only its session: 1011 LG_ERR_INTERNAL, stack
   t.equal(again.ws.readyState, again.ws.OPEN, 'the process still accepts sessions')
   again.ws.close()
 })
+
+t.test('malformed sessionResumptionUpdate and goAway frames from upstream change nothing they should not; the session goes on', async (t) => {
+  const gw = await startGateway(t)
+  const client = await openLive(gw.wsUrl, TEXT_SETUP)
+  const conn = gw.sim.connections.at(-1)!
+  // Wrong types everywhere: not a handle livegate may keep, and never shown to a client that did not ask for resumption.
+  conn.send({ sessionResumptionUpdate: { newHandle: 5, resumable: 'yes', lastConsumedClientMessageIndex: {} } })
+  conn.send({ sessionResumptionUpdate: null })
+  t.ok((await turn(client, 'hello')).length > 0, 'a turn after malformed updates is answered')
+  t.notOk(client.frames.some(hasKey('sessionResumptionUpdate')), 'no update reached the client')
+  // A goAway whose timeLeft cannot be read still ends the connection: livegate moves the session at once.
+  const next = gw.sim.nextConnection()
+  conn.send({ goAway: { timeLeft: 7 } })
+  const resumed = await next
+  await resumed.waitFor((f) => f.kind === 'setup', 60_000)
+  t.ok((await turn(client, 'hello again')).length > 0, 'a turn on the new upstream connection is answered')
+  t.notOk(client.frames.some(hasKey('goAway')), 'no goAway reached the client')
+  t.equal(client.ws.readyState, client.ws.OPEN)
+  t.ok(await healthy(gw))
+  client.ws.close()
+})
