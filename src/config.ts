@@ -50,6 +50,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_MODELS', kind: 'list', doc: 'If set, the only models clients may ask for (ids without `models/`).' },
   { name: 'LIVEGATE_RESUME_BUFFER_BYTES', kind: 'int', default: String(4 * MIB), min: 0, doc: 'Per session: bytes of client messages kept for replay after the newest resumption handle (4 MiB, about 90 s of 16 kHz audio). Past it the session goes on, but cannot be resumed until a newer handle covers the dropped messages.' },
   { name: 'LIVEGATE_RESUME_BUFFER_MESSAGES', kind: 'int', default: '4096', min: 0, doc: 'Per session: client messages kept for replay after the newest resumption handle (0 turns transparent resumption off).' },
+  { name: 'LIVEGATE_RESUME_FENCE_MS', kind: 'int', default: '2000', min: 0, doc: 'Without `lastConsumedClientMessageIndex` (the Gemini Developer API), how long a planned switch (goAway) may hold the client\'s messages back from the old connection while it waits for a handle that covers all of them; then it moves with the newest handle, split by the measured round trip (a message in flight then may be replayed twice). Held messages are replayed on the new connection, none is lost.' },
   { name: 'LIVEGATE_RESUME_TRANSPARENT', kind: 'bool', default: 'false', doc: 'Ask the upstream for `sessionResumption.transparent` (Vertex AI), so it reports `lastConsumedClientMessageIndex`. The Gemini Developer API has no such field: leave it off there.' },
   // Clients
   { name: 'LIVEGATE_CLIENT_TOKENS', kind: 'list', secret: true, doc: 'Comma-separated client tokens, each `name:secret` (a bare `secret` is named `client-<short hash>`); secrets are at least 16 characters. Unset (and no file): with a real Gemini key only loopback clients are served, unless LIVEGATE_ALLOW_ANONYMOUS.' },
@@ -135,6 +136,7 @@ export interface Config {
       readonly bufferBytes: number
       readonly bufferMessages: number
       readonly transparent: boolean
+      readonly fenceMs: number
     }
   }
   readonly clients: {
@@ -334,6 +336,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
         bufferBytes: int('LIVEGATE_RESUME_BUFFER_BYTES'),
         bufferMessages: int('LIVEGATE_RESUME_BUFFER_MESSAGES'),
         transparent: raw.get('LIVEGATE_RESUME_TRANSPARENT') as boolean,
+        fenceMs: int('LIVEGATE_RESUME_FENCE_MS'),
       },
     },
     clients: {

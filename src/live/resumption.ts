@@ -7,16 +7,20 @@
  * Coverage rule: a `sessionResumptionUpdate{resumable:true, newHandle}` covers the client messages up to
  * `lastConsumedClientMessageIndex` when the upstream sends it (counted per connection, `setup` = 0, every message
  * livegate sent on that connection included, injected toolResponses too). Without the index (the Gemini Developer
- * API has no `transparent`), it covers what was sent before the upstream frame that preceded the update arrived:
- * Gemini issues handles right after the frame that ends a state (setupComplete, turnComplete), so what livegate sent
- * after reading that frame cannot be in it. Only a message sent within one round trip before that frame is then
- * uncertain, and is taken as covered. `resumable:false` updates never move the handle: "resuming in such state will
- * result in some data loss", so the last resumable handle is kept (reference §1.6).
+ * API has no `transparent`) only ordering is certain: a WebSocket pong comes after the upstream read every frame sent
+ * before its ping, so a handle that arrives after the pong covers at least those (checkpoints: livegate pings the
+ * upstream when such a handle arrives, one ping at a time). Messages sent after the last checkpoint are kept. Before a
+ * planned switch (goAway) the session fences the old upstream (live/session.ts): it holds new messages back, pings,
+ * and moves with the first handle after the pong, which covers every message sent (`coversAll`). Only when no such
+ * handle comes in time, or the upstream drops, are the uncertain messages split by the measured round trip (`settle`).
+ * `resumable:false` updates never move the handle: "resuming in such state will result in some data loss", so the
+ * last resumable handle is kept (reference §1.6).
  *
  * The log keeps references to the client's frame buffers (no copy, no parse) and is bounded. Past the bound the
  * already-sent messages are let go: the session goes on, and only a resumption needed before a newer handle covers
  * them fails (LG_ERR_RELAY_RESUME_BUFFER_FULL).
  */
+import { performance } from 'node:perf_hooks'
 import { field, parseFrame, type JsonObject } from './protocol.js'
 
 /** Cheap byte tests on upstream frames; a false positive costs a parse, never a wrong result. */
@@ -25,6 +29,8 @@ export const GO_AWAY_MARKER = Buffer.from('"goAway"')
 export const SETUP_COMPLETE_MARKER = Buffer.from('"setupComplete"')
 export const TOOL_CALL_MARKER = Buffer.from('"toolCall"')
 const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_response')]
+/** Unanswered pings kept (a peer that never pongs must not grow the list). */
+const MAX_PINGS = 4
 /** Ids of calls that died with an old upstream, remembered so late answers to them are dropped. */
 const MAX_STALE_IDS = 1024
 
@@ -44,6 +50,8 @@ export interface ResumptionOptions {
   readonly bufferMessages: number
   /** Ask for `transparent: true` when the client did not ask for resumption itself. */
   readonly transparent: boolean
+  /** Longest a planned switch holds client messages back while it waits for a handle that covers them all. */
+  readonly fenceMs: number
 }
 
 export class Resumption {
@@ -66,15 +74,30 @@ export class Resumption {
   #binary: boolean[] = []
   #bytes = 0
   #firstSeq = 1
+  /** When each logged message was written to the current upstream (performance.now() ms; 0: not yet). */
+  #sentAt: number[] = []
   /** Last sequence number written to the current upstream. */
   #sentSeq = 0
-  /** #sentSeq when the previous upstream frame arrived (what a handle without an index covers). */
-  #sentAtLastFrame = 0
+  /** Round trip to the current upstream (ms), the estimate `settle` splits the uncertain messages by. */
+  #rttMs = 0
+  /** Pings to the current upstream whose pongs have not come: payload, and #sentSeq when sent. */
+  #pings: Array<{ id: string, seq: number, at: number }> = []
+  #nextPingId = 0
+  /** The upstream has read every message up to this one (the newest answered ping's #sentSeq). */
+  #readSeq = 0
+  /** The newest handle's coverage is known up to `certain`; messages after it, up to `seq` (sent before it arrived), may or may not be in it. */
+  #estimated: { at: number, seq: number, certain: number, answered: number } | undefined = undefined
+  /** #sentSeq when the latest model output arrived: a turn-ending message up to it was followed by output. */
+  #sentAtOutput = 0
   /** Sequence number of the first message after setup on the current upstream (its index 1). */
   #connectionBase = 1
   /** Messages up to this one were let go without a handle covering them. */
   #lostThrough = 0
   #coveredSeq = 0
+  /** Sequence numbers settle() found answered before the handle: not replayed. */
+  readonly #answered = new Set<number>()
+  /** The upstream reports `lastConsumedClientMessageIndex` (undefined: not known yet). */
+  #indexed: boolean | undefined = undefined
 
   /** Call ids the current upstream issued since the newest handle: they die if the connection is replaced. */
   #callIds: string[] = []
@@ -129,6 +152,7 @@ export class Resumption {
   push (data: Buffer, binary: boolean): void {
     this.#data.push(data)
     this.#binary.push(binary)
+    this.#sentAt.push(0)
     this.#bytes += data.length
     if (this.#data.length > this.#options.bufferMessages || this.#bytes > this.#options.bufferBytes) this.#overflow()
   }
@@ -147,6 +171,11 @@ export class Resumption {
   /** The oldest unsent message was written to the upstream. */
   markSent (): void {
     this.#sentSeq++
+    // The clock is read per frame only while handles come without an index: their split needs send times.
+    if (this.#indexed !== true) {
+      const i = this.#sentSeq - this.#firstSeq
+      if (i >= 0 && i < this.#sentAt.length) this.#sentAt[i] = performance.now()
+    }
     if (!this.enabled || this.lost) {
       // Past the bound: what the upstream has is not kept, until a handle covers it.
       this.#lostThrough = this.#sentSeq
@@ -166,6 +195,7 @@ export class Resumption {
     for (let i = 0; i < n; i++) this.#bytes -= (this.#data[i] as Buffer).length
     this.#data.splice(0, n)
     this.#binary.splice(0, n)
+    this.#sentAt.splice(0, n)
     this.#firstSeq += n
   }
 
@@ -176,21 +206,28 @@ export class Resumption {
    */
   beginReplay (): number {
     this.#sentSeq = this.#firstSeq - 1
-    this.#sentAtLastFrame = this.#sentSeq
+    this.#estimated = undefined
+    this.#rttMs = 0
+    this.#pings = []
+    this.#readSeq = this.#sentSeq
+    this.#sentAtOutput = this.#sentSeq
     this.#connectionBase = this.#firstSeq
     let kept = 0
     for (let i = 0; i < this.#data.length; i++) {
       const data = this.#data[i] as Buffer
-      if (isToolResponseFrame(data) && isToolResponse(data)) {
+      if (this.#answered.has(this.#firstSeq + i) || (isToolResponseFrame(data) && isToolResponse(data))) {
         this.#bytes -= data.length
         continue
       }
       this.#data[kept] = data
       this.#binary[kept] = this.#binary[i] as boolean
+      this.#sentAt[kept] = 0
       kept++
     }
     this.#data.length = kept
     this.#binary.length = kept
+    this.#sentAt.length = kept
+    this.#answered.clear()
     for (const id of this.#callIds) this.#rememberStale(id)
     this.#callIds = []
     this.relayedSinceHandle = 0
@@ -200,16 +237,70 @@ export class Resumption {
 
   // Upstream messages ---------------------------------------------------------------------------------------------
 
-  /** Called after each upstream frame was handled: the next update without an index covers what was sent so far. */
-  frameSeen (): void {
-    this.#sentAtLastFrame = this.#sentSeq
+  /** A round trip to the current upstream was measured (setup → setupComplete, a ping's pong). */
+  noteRoundTrip (rttMs: number): void {
+    this.#rttMs = rttMs
+  }
+
+  /** A ping is about to go to the current upstream: its payload (answered pings tell what the upstream has read). */
+  pingPayload (now: number): Buffer {
+    const id = String(this.#nextPingId++)
+    this.#pings.push({ id, seq: this.#sentSeq, at: now })
+    if (this.#pings.length > MAX_PINGS) this.#pings.shift()
+    return Buffer.from(id)
+  }
+
+  /** Last sequence number written to the current upstream. */
+  get sentSeq (): number { return this.#sentSeq }
+  /** The current upstream has read every message up to this sequence number (answered pings). */
+  get readSeq (): number { return this.#readSeq }
+
+  /** Whether a ping to the current upstream is still unanswered. */
+  get pinging (): boolean { return this.#pings.length > 0 }
+
+  /** A pong from the current upstream: returns whether it answered one of livegate's pings (earlier ones are answered by it too). */
+  onPong (payload: Buffer, now: number): boolean {
+    const id = payload.toString()
+    const at = this.#pings.findIndex((ping) => ping.id === id)
+    if (at === -1) return false
+    const ping = this.#pings[at] as { seq: number, at: number }
+    this.#pings.splice(0, at + 1)
+    this.#readSeq = Math.max(this.#readSeq, ping.seq)
+    this.#rttMs = now - ping.at
+    return true
+  }
+
+  /** Model output from the current upstream was relayed (called per frame: one store). */
+  outputSeen (): void {
+    this.#sentAtOutput = this.#sentSeq
+    this.relayedSinceHandle++
   }
 
   /**
-   * A `sessionResumptionUpdate` body from the current upstream. Returns true when the new handle covers a client
+   * Settle an estimated coverage before a resumption. Of the uncertain messages, those sent a round trip or more
+   * before the handle arrived are taken as covered, later ones are replayed, except a turn-ending message that model
+   * output followed before the handle: the model answered it (Gemini issues handles at turn ends), and replaying it
+   * would ask the same question twice. (A message sent while the previous turn's last frames were in flight is taken
+   * as answered too; only a drop or a fence that timed out can meet that race.)
+   */
+  settle (): void {
+    const estimated = this.#estimated
+    if (estimated === undefined) return
+    this.#estimated = undefined
+    const covered = Math.max(estimated.certain, this.#sentBefore(estimated.at - this.#rttMs, estimated.seq))
+    this.#cover(covered)
+    for (let seq = covered + 1; seq <= Math.min(estimated.seq, estimated.answered); seq++) {
+      const data = this.#data[seq - this.#firstSeq]
+      if (data !== undefined && endsTurn(data)) this.#answered.add(seq)
+    }
+  }
+
+  /**
+   * A `sessionResumptionUpdate` body from the current upstream, arrived at `now` (performance.now() ms). `coversAll`:
+   * it came after a fence's pong, so it covers every message sent. Returns true when the new handle covers a client
    * message no earlier handle did (the conversation moved on).
    */
-  onUpdate (update: unknown): boolean {
+  onUpdate (update: unknown, now: number, coversAll = false): boolean {
     if (field(update, 'resumable') !== true) {
       this.busy = true
       return false
@@ -220,16 +311,49 @@ export class Resumption {
     this.busy = false
     this.relayedSinceHandle = 0
     this.#callIds = []
+    this.#estimated = undefined
+    this.#answered.clear()
     const index = Number(field(update, 'lastConsumedClientMessageIndex'))
-    // The index counts this connection's messages with setup as 0 (the simulator's reading; the reference notes the
-    // docs do not say): message i is sequence number #connectionBase + i - 1. Without it, all that was sent.
-    const covered = Number.isInteger(index) && index >= 0
-      ? Math.min(this.#sentSeq, this.#connectionBase + index - 1)
-      : this.#sentAtLastFrame
+    let covered: number
+    if (Number.isInteger(index) && index >= 0) {
+      // The index counts this connection's messages with setup as 0 (the simulator's reading; the reference notes the
+      // docs do not say): message i is sequence number #connectionBase + i - 1.
+      this.#indexed = true
+      covered = Math.min(this.#sentSeq, this.#connectionBase + index - 1)
+    } else if (coversAll) {
+      covered = this.#sentSeq
+    } else {
+      // Only what the upstream had surely read is let go now; the rest waits for a later handle or settle().
+      covered = Math.min(this.#readSeq, this.#sentSeq)
+      if (covered < this.#sentSeq) {
+        this.#estimated = { at: now, seq: this.#sentSeq, certain: covered, answered: this.#sentAtOutput }
+        // Past the log's bound nothing exact is left to wait for: the estimate lets the session be resumable again.
+        if (this.lost) {
+          const before = this.#coveredSeq
+          this.settle()
+          return this.#coveredSeq > before
+        }
+      }
+    }
+    return this.#cover(covered)
+  }
+
+  /** Whether some messages sent before the newest handle arrived may or may not be in it. */
+  get estimated (): boolean { return this.#estimated !== undefined }
+
+  #cover (covered: number): boolean {
     if (covered <= this.#coveredSeq) return false
     this.#coveredSeq = covered
     this.#dropThrough(covered)
     return true
+  }
+
+  /** The last message up to `seq` sent at or before `time`; messages no longer logged were covered already. */
+  #sentBefore (time: number, seq: number): number {
+    for (let s = seq; s >= this.#firstSeq; s--) {
+      if ((this.#sentAt[s - this.#firstSeq] ?? 0) <= time) return s
+    }
+    return Math.min(seq, this.#firstSeq - 1)
   }
 
   /** Call ids of a `toolCall` from the current upstream. */
@@ -289,5 +413,20 @@ function isToolResponse (data: Buffer): boolean {
 
 function isToolResponseFrame (data: Buffer): boolean {
   for (const marker of TOOL_RESPONSE_MARKERS) if (data.indexOf(marker) !== -1) return true
+  return false
+}
+
+/**
+ * Whether a client message ends a user turn, so the model answers it: `clientContent` with `turnComplete`, or
+ * `realtimeInput` text, `audioStreamEnd` or `activityEnd` (reference §1.3). Audio and video chunks get no answer of their own.
+ */
+function endsTurn (data: Buffer): boolean {
+  const parsed = parseFrame(data)
+  if (!parsed.ok) return false
+  const body = field(parsed.message, parsed.kind ?? '')
+  if (parsed.kind === 'clientContent') return field(body, 'turnComplete') === true
+  if (parsed.kind === 'realtimeInput') {
+    return field(body, 'text') !== undefined || field(body, 'audioStreamEnd') === true || field(body, 'activityEnd') !== undefined
+  }
   return false
 }

@@ -6,6 +6,7 @@
  * while the client stays connected (live/resumption.ts), for resumption across Gemini's connection limit and drops.
  */
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
@@ -31,6 +32,8 @@ const MAX_RESUMES_WITHOUT_PROGRESS = 3
 /** How long a replaced upstream gets to finish its close handshake before the new one resumes (Gemini refuses a
  * resumption while the old socket is open, reference §1.6). */
 const OLD_UPSTREAM_CLOSE_MS = 2_000
+
+const TURN_COMPLETE_MARKER = Buffer.from('"turnComplete"')
 
 function ignoreError (): void {}
 
@@ -108,9 +111,20 @@ export class LiveSession implements SessionIO {
   #awaitingResume = false
   /** goAway came: move at the next resumable moment, or when this timer fires. */
   #switchTimer: NodeJS.Timeout | undefined = undefined
+  /**
+   * A planned switch waits for a handle known to cover every message: client messages are held back from the old
+   * upstream (kept in the log for the new one) until the pong to a ping sent after the last of them, and then until
+   * a handle whose coverage is known (see Resumption.noteRoundTrip), at most `fenceMs`.
+   */
+  #fence: { seq: number, passed: boolean, timer: NodeJS.Timeout } | undefined = undefined
+  readonly #onUpstreamPong: (payload: Buffer) => void
+  /** When the current upstream was sent its setup, until its setupComplete gives a round trip. */
+  #setupSentAt: number | undefined = undefined
   /** goAway was forwarded to a client that resumes itself: the end of this upstream is the client's business. */
   #clientWarned = false
   #resumesWithoutProgress = 0
+  /** A resumed upstream that has not made progress yet completed a model turn. */
+  #turnSinceResume = false
   /** Upstream connections this session has used. */
   upstreamConnections = 0
   #setupSeen = false
@@ -157,6 +171,7 @@ export class LiveSession implements SessionIO {
     })
     this.#onUpstreamMessage = this.#guard('upstream message', (data: Buffer, isBinary: boolean) => this.#fromUpstream(data, isBinary))
     this.#onUpstreamClose = this.#guard('upstream close', (code: number, reason: Buffer) => this.#upstreamClosed(code, reason))
+    this.#onUpstreamPong = this.#guard('upstream pong', (payload: Buffer) => this.#upstreamPong(payload))
     this.#onUpstreamError = this.#guard('upstream error', (err: Error) => this.log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error'))
 
     client.on('message', this.#guard('client message', (data: Buffer, isBinary: boolean) => this.#fromClient(data, isBinary)))
@@ -226,16 +241,21 @@ export class LiveSession implements SessionIO {
     socket.on('message', this.#onUpstreamMessage)
     socket.on('close', this.#onUpstreamClose)
     socket.on('error', this.#onUpstreamError)
+    socket.on('pong', this.#onUpstreamPong)
     if (this.#upstreamPaused) socket.pause()
     if (resume) {
       const setup = this.#resumption.resumeSetup()
       socket.send(setup.data, setup.binary ? BINARY : TEXT)
+      this.#setupSentAt = performance.now()
       this.#awaitingResume = true
       return
     }
     const setup = this.#setupFrame
     this.#setupFrame = undefined
-    if (setup !== undefined) socket.send(setup.data, setup.binary ? BINARY : TEXT)
+    if (setup !== undefined) {
+      socket.send(setup.data, setup.binary ? BINARY : TEXT)
+      this.#setupSentAt = performance.now()
+    }
     this.#flush()
   }
 
@@ -428,8 +448,12 @@ export class LiveSession implements SessionIO {
   }
 
   #sendSetup (data: Buffer, binary: boolean): void {
-    if (this.#upstreamOpen && this.#upstream !== undefined) this.#upstream.send(data, binary ? BINARY : TEXT)
-    else this.#setupFrame = { data, binary }
+    if (this.#upstreamOpen && this.#upstream !== undefined) {
+      this.#upstream.send(data, binary ? BINARY : TEXT)
+      this.#setupSentAt = performance.now()
+    } else {
+      this.#setupFrame = { data, binary }
+    }
   }
 
   #toUpstream (data: Buffer, binary: boolean): void {
@@ -460,31 +484,35 @@ export class LiveSession implements SessionIO {
     this.#upstreamBinary = isBinary
     if (mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
-    if (this.#awaitingResume && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
-      resumption.frameSeen()
-      this.#resumed()
-      return
+    if (this.#setupSentAt !== undefined && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
+      if (resumption.enabled) resumption.noteRoundTrip(performance.now() - this.#setupSentAt)
+      this.#setupSentAt = undefined
+      if (this.#awaitingResume) {
+        this.#resumed()
+        return
+      }
     }
+    if (this.#resumesWithoutProgress > 0 && data.indexOf(TURN_COMPLETE_MARKER) !== -1) this.#turnSinceResume = true
     // Parsed at most once, and only when a marker says something here reads the frame.
     let parsed: ParsedFrame | undefined
     if (resumption.enabled) {
       if (data.indexOf(TOOL_CALL_MARKER) !== -1) {
         parsed = parseFrame(data)
         const toolCall = parsed.ok ? field(parsed.message, 'toolCall') : undefined
-        if (toolCall !== undefined) resumption.onToolCall(toolCall)
+        if (toolCall !== undefined) {
+          resumption.onToolCall(toolCall)
+          // The call's answer must reach this upstream: a switch waits for the next idle moment.
+          if (this.#fence !== undefined) this.#liftFence()
+        }
       }
       let lifecycle = false
       if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
         parsed ??= parseFrame(data)
         lifecycle = parsed.ok && this.#isLifecycle(parsed.message)
-        if (lifecycle && parsed.ok && !this.#onLifecycle(parsed.message)) {
-          resumption.frameSeen()
-          return
-        }
+        if (lifecycle && parsed.ok && !this.#onLifecycle(parsed.message)) return
       }
-      resumption.frameSeen()
       // Only model output counts towards a turn the client saw part of.
-      if (!lifecycle) resumption.relayedSinceHandle++
+      if (!lifecycle) resumption.outputSeen()
     }
     if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
       parsed ??= parseFrame(data)
@@ -508,7 +536,17 @@ export class LiveSession implements SessionIO {
     const update = field(message, 'sessionResumptionUpdate')
     const goAway = field(message, 'goAway')
     // Checked against their schemas before use; a malformed one is passed on as it came and changes nothing here.
-    if (update !== undefined && conforms(SESSION_RESUMPTION_UPDATE, update) && resumption.onUpdate(update)) this.#resumesWithoutProgress = 0
+    const fence = this.#fence
+    if (update !== undefined && conforms(SESSION_RESUMPTION_UPDATE, update)) {
+      const advanced = resumption.onUpdate(update, performance.now(), fence?.passed === true)
+      // A checkpoint: the next handle after its pong surely covers what was sent until now.
+      if (resumption.estimated && !resumption.pinging) this.#pingUpstream()
+      // Progress: the handle surely covers more, or the resumed upstream finished a turn before it.
+      if (advanced || (this.#turnSinceResume && !resumption.busy)) {
+        this.#resumesWithoutProgress = 0
+        this.#turnSinceResume = false
+      }
+    }
     // A goAway livegate cannot act on (no handle yet, or the log overflowed) still warns the client, as it would have.
     const forward = resumption.clientAsked || (update === undefined && !resumption.canResume)
     if (!forward) {
@@ -521,8 +559,15 @@ export class LiveSession implements SessionIO {
       }
       if (others) this.sendClient(rest)
     }
-    if (goAway !== undefined) this.#onGoAway(goAway)
-    else if (this.#switchTimer !== undefined && !resumption.busy) this.#switch('goAway')
+    if (goAway !== undefined) {
+      this.#onGoAway(goAway)
+    } else if (fence !== undefined) {
+      // The model is busy (generating, or waiting on a call): the held messages go on to the old upstream.
+      if (resumption.busy) this.#liftFence()
+      else if (fence.passed && !resumption.estimated && resumption.relayedSinceHandle === 0) this.#switch('goAway')
+    } else if (this.#switchTimer !== undefined && !resumption.busy) {
+      this.#planSwitch()
+    }
     return forward
   }
 
@@ -534,12 +579,63 @@ export class LiveSession implements SessionIO {
     if (this.#switchTimer !== undefined) return
     // A goAway without a readable timeLeft still ends the connection: move at once.
     const timeLeftMs = conforms(GO_AWAY, goAway) ? parseProtoDuration(field(goAway, 'timeLeft')) ?? 0 : 0
-    // Well before the deadline: at the next moment the model is idle, at the latest half-way through.
-    this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), timeLeftMs / 2)
+    // Before the deadline: at the next moment the model is idle, at the latest with a quarter (at most 5 s) to spare.
+    const latestMs = timeLeftMs - Math.min(timeLeftMs / 4, 5_000)
+    this.#switchTimer = setTimeout(this.#guard('goAway timer', () => { this.#switch('goAway') }), latestMs)
     this.#switchTimer.unref()
-    // Output relayed since the newest handle is not in it: moving now would replay the input that produced it and
-    // the client would get it twice. The next resumable update (Gemini sends them periodically) covers it.
-    if (!this.#resumption.busy && this.#resumption.relayedSinceHandle === 0) this.#switch('goAway')
+    if (!this.#resumption.busy) this.#planSwitch()
+  }
+
+  /**
+   * The model is idle. Move now when the newest handle is known to cover every message sent and no output came after
+   * it (moving would replay the input that produced that output, and the client would get it twice). Without an
+   * index, fence the old upstream so the next handle covers everything (module comment of live/resumption);
+   * otherwise the next resumable update (Gemini sends them periodically) is the moment.
+   */
+  #planSwitch (): void {
+    const resumption = this.#resumption
+    const old = this.#upstream
+    if (!resumption.estimated && resumption.relayedSinceHandle === 0) {
+      this.#switch('goAway')
+      return
+    }
+    if (!resumption.estimated || this.#fence !== undefined || this.#options.resumption.fenceMs === 0 ||
+        old === undefined || old.readyState !== old.OPEN || this.#awaitingResume) return
+    this.#ready = false
+    const timer = setTimeout(this.#guard('fence timer', () => { this.#switch('goAway') }), this.#options.resumption.fenceMs)
+    timer.unref()
+    this.#fence = { seq: resumption.sentSeq, passed: false, timer }
+    this.#pingUpstream()
+  }
+
+  #pingUpstream (): void {
+    const upstream = this.#upstream
+    if (upstream === undefined || upstream.readyState !== upstream.OPEN || !this.#upstreamOpen) return
+    upstream.ping(this.#resumption.pingPayload(performance.now()))
+  }
+
+  #upstreamPong (payload: Buffer): void {
+    const resumption = this.#resumption
+    if (!resumption.onPong(payload, performance.now())) return
+    const fence = this.#fence
+    if (fence === undefined || fence.passed || resumption.readSeq < fence.seq) return
+    // The old upstream has read every message sent to it: the next handle covers them all. The newest one may already.
+    fence.passed = true
+    if (!resumption.estimated && !resumption.busy && resumption.relayedSinceHandle === 0) this.#switch('goAway')
+  }
+
+  /** End a fence; the held messages stay in the log (the switch replays them). */
+  #dropFence (): void {
+    const fence = this.#fence
+    if (fence === undefined) return
+    this.#fence = undefined
+    clearTimeout(fence.timer)
+  }
+
+  /** End a fence and write the held messages to the old upstream: frames flow again. */
+  #liftFence (): void {
+    this.#dropFence()
+    if (this.#upstreamOpen && !this.#awaitingResume && !this.#closed) this.#flush()
   }
 
   /** Leave the current (open) upstream for a new connection resumed with the newest handle. */
@@ -547,9 +643,17 @@ export class LiveSession implements SessionIO {
     if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
     this.#switchTimer = undefined
     const old = this.#upstream
-    if (this.#closed || this.#awaitingResume || !this.#upstreamOpen || old === undefined) return
+    if (this.#closed || this.#awaitingResume || !this.#upstreamOpen || old === undefined) {
+      this.#dropFence()
+      return
+    }
     // Without a usable handle nothing can be done now; the upstream's close decides (see #upstreamClosed).
-    if (!this.#resumption.canResume) return
+    this.#resumption.settle()
+    if (!this.#resumption.canResume) {
+      this.#liftFence()
+      return
+    }
+    this.#dropFence()
     this.#detach(old)
     const oldClosed = new Promise<void>((resolve) => {
       if (old.readyState === old.CLOSED) return resolve()
@@ -567,6 +671,12 @@ export class LiveSession implements SessionIO {
    */
   #resume (cause: 'goAway' | 'drop', after: Promise<void> | undefined): void {
     const resumption = this.#resumption
+    // The old connection's goAway and fence end with it.
+    this.#dropFence()
+    if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
+    this.#switchTimer = undefined
+    resumption.settle()
+    this.#turnSinceResume = false
     const lostTurn = resumption.busy && resumption.relayedSinceHandle > 0
     const deadCalls = [...resumption.pendingCallIds]
     const replayed = resumption.beginReplay()
@@ -616,6 +726,7 @@ export class LiveSession implements SessionIO {
     if (this.#closed) return false
     this.#closed = true
     if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
+    this.#dropFence()
     const upstream = this.#upstream
     if (upstream !== undefined) {
       this.#detach(upstream)
@@ -651,6 +762,7 @@ export class LiveSession implements SessionIO {
     const resumption = this.#resumption
     if (!this.#awaitingResume && !this.#clientWarned && isResumableClose(code) && resumption.enabled &&
         resumption.handle !== undefined) {
+      resumption.settle()
       if (resumption.lost) {
         this.log.warn({ upstreamCloseCode: code }, 'upstream closed; replay buffer overflowed, cannot resume')
         this.fail(new LivegateError('LG_ERR_RELAY_RESUME_BUFFER_FULL',
@@ -680,6 +792,7 @@ export class LiveSession implements SessionIO {
     socket.off('message', this.#onUpstreamMessage)
     socket.off('close', this.#onUpstreamClose)
     socket.off('error', this.#onUpstreamError)
+    socket.off('pong', this.#onUpstreamPong)
     // A detached socket may still emit errors while closing; never let one crash the process.
     socket.on('error', () => {})
   }

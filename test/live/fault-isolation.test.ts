@@ -198,7 +198,7 @@ t.test('a handler that throws ends only its session: 1011 LG_ERR_INTERNAL, stack
       wantsClientFrame () { return true },
       [hook]: () => { throw new TypeError('Cannot read properties of null (reading \'name\')') },
     }
-    new LiveSession(socket, log, { clientAddress: '127.0.0.1', identity: ANONYMOUS, apiVersion: 'v1beta' }, { highWaterBytes: 1 << 20, maxSetupBytes: 1 << 20, models: undefined, resumption: { bufferBytes: 1 << 20, bufferMessages: 0, transparent: false } }, faulty)
+    new LiveSession(socket, log, { clientAddress: '127.0.0.1', identity: ANONYMOUS, apiVersion: 'v1beta' }, { highWaterBytes: 1 << 20, maxSetupBytes: 1 << 20, models: undefined, resumption: { bufferBytes: 1 << 20, bufferMessages: 0, transparent: false, fenceMs: 2000 } }, faulty)
   })
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
   for (const which of hooks) {

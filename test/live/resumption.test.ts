@@ -385,23 +385,33 @@ function echoedSeqs (client: TestClient): number[] {
   })
 }
 
-t.test('echo mode, a continuous audio stream across goAways (handles with index): every frame echoed exactly once, in order', async (t) => {
-  // goAway 0.5 s into each connection, the deadline 3.5 s later: livegate waits for the next handle (the simulator
-  // issues one per second of echoed audio) instead of moving between two, which would echo the frames since the
-  // last handle a second time.
-  const gw = await startGateway(t, { sim: { echo: true, connectionAgeMs: 4000, goAwayNoticeMs: 3500 }, env: { LIVEGATE_RESUME_TRANSPARENT: 'true' } })
-  const client = await openLive(gw.wsUrl, { setup: { model: 'models/gemini-3.8-live', generationConfig: { responseModalities: ['AUDIO'] } } })
-  let seq = 0
-  while ((gw.sim.connections.length < 4 || seq < 100) && seq < 2000) {
-    client.send(stampedAudio(seq++))
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  const deadline = Date.now() + 30_000
-  while (echoedSeqs(client).length < seq && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  t.ok(gw.sim.connections.length >= 4, `${gw.sim.connections.length} upstream connections (at least three switches)`)
-  t.same(echoedSeqs(client), Array.from({ length: seq }, (_, i) => i), `all ${seq} frames echoed once, none lost, none twice`)
-  t.equal(client.ws.readyState, client.ws.OPEN, 'the client socket stayed open')
-  t.notOk(client.frames.some(hasAnyKey('goAway', 'sessionResumptionUpdate')), 'the client saw no goAway or handle')
-  client.ws.close()
-})
+const echoModes: Array<{ name: string, env: Record<string, string>, burst: number, everyMs: number }> = [
+  { name: 'handles with index', env: { LIVEGATE_RESUME_TRANSPARENT: 'true' }, burst: 1, everyMs: 20 },
+  { name: 'handles without index (Gemini API), frames in flight at every handle: the switch fences the old upstream', env: { LIVEGATE_RESUME_BUFFER_MESSAGES: '20000' }, burst: 2, everyMs: 1 },
+]
+for (const mode of echoModes) {
+  t.test(`echo mode, a continuous audio stream across goAways (${mode.name}): every frame echoed exactly once, in order`, async (t) => {
+    // goAway 0.5 s into each connection, the deadline 3.5 s later: livegate waits for the next handle (the simulator
+    // issues one per second of echoed audio) instead of moving between two, which would echo the frames since the
+    // last handle a second time. Without an index, the frames in flight when a handle arrives are its uncertain
+    // part: the switch holds new frames back and moves with a handle that came after the old upstream's pong.
+    const gw = await startGateway(t, { sim: { echo: true, connectionAgeMs: 4000, goAwayNoticeMs: 3500 }, env: mode.env })
+    const client = await openLive(gw.wsUrl, { setup: { model: 'models/gemini-3.8-live', generationConfig: { responseModalities: ['AUDIO'] } } })
+    let seq = 0
+    // A dense stream keeps frames in flight when a handle arrives: the case a coverage rule without the index gets wrong.
+    const started = Date.now()
+    while ((gw.sim.connections.length < 4 || seq < 100) && Date.now() - started < 20_000) {
+      for (let i = 0; i < mode.burst; i++) client.send(stampedAudio(seq++))
+      await new Promise((resolve) => setTimeout(resolve, mode.everyMs))
+    }
+    const deadline = Date.now() + 30_000
+    while (echoedSeqs(client).length < seq && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.ok(gw.sim.connections.length >= 4, `${gw.sim.connections.length} upstream connections (at least three switches)`)
+    t.same(echoedSeqs(client), Array.from({ length: seq }, (_, i) => i), `all ${seq} frames echoed once, none lost, none twice`)
+    t.equal(client.ws.readyState, client.ws.OPEN, 'the client socket stayed open')
+    t.notOk(client.frames.some(hasAnyKey('goAway', 'sessionResumptionUpdate')), 'the client saw no goAway or handle')
+    t.same(gw.sim.connections[0]?.setup?.sessionResumption, mode.env.LIVEGATE_RESUME_TRANSPARENT === 'true' ? { transparent: true } : {})
+    client.ws.close()
+  })
+}
