@@ -201,9 +201,10 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       '(session, sequence) — the load of the relay benchmark. The simulator runs in echo mode in its own process; in ' +
       `the goAway runs with a connection age of ${AGE_MS} ms and \`goAway\` ${NOTICE_MS} ms before it, so every upstream ` +
       'connection sends `goAway` about ' + `${fixed((AGE_MS - NOTICE_MS) / 1000, 1)} s after it opened and livegate moves the session ` +
-      'to a new one (it waits for the next resumable handle — in echo mode the simulator issues one a second after the ' +
-      'previous one when frames were echoed since, src/simulator/README.md — ' +
-      'at the latest half of `timeLeft`). Each variant gets a fresh simulator and a fresh livegate per round, ' +
+      'to a new one: with the index at the next resumable handle (in echo mode the simulator issues one a second after the ' +
+      'previous one when frames were echoed since, src/simulator/README.md); without it livegate fences the old ' +
+      'connection first (holds new frames back, pings it, and moves with the first handle after the pong, at most ' +
+      '`LIVEGATE_RESUME_FENCE_MS`), at the latest with a quarter of `timeLeft` to spare. Each variant gets a fresh simulator and a fresh livegate per round, ' +
       `variants back to back in one run, each after a ${WARMUP_LOAD_MS / 1000} s warm-up load of ${WARMUP_SESSIONS} sessions. ` +
       '"lost": sent, never echoed (none of the missing echoes came for 5 s after the last send); "twice": echoes of a frame already received (plus any of another ' +
       'session). "switches": connections the simulator accepted with a resumption handle during the load. "echo gap": ' +
@@ -227,12 +228,14 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       'The variants ran back to back in the same conditions, which is what the differences compare.',
     '- The simulator answers each frame at once, so the pause is livegate\'s switch (close of the old upstream, dial, ' +
       'setup with the handle, setupComplete, replay) plus loopback; against Gemini add a dial and a setup round trip.',
-    '- Without an index (the Gemini Developer API, livegate\'s default) a handle is taken to cover every client message ' +
-      'sent before the upstream frame that preceded it arrived (src/live/resumption.ts). A continuous stream always ' +
-      'has frames in flight then (sent, not yet consumed when the handle was issued): they are neither in the handle ' +
-      'nor replayed: a switch loses what was in flight at that moment (none at all on most switches, a few frames ' +
-      'when the round trip is long, as on a loaded machine). With the index (Vertex AI, `LIVEGATE_RESUME_TRANSPARENT=true`) the handle says exactly what it ' +
-      'covers and nothing is lost or repeated.',
+    '- Without an index (the Gemini Developer API, livegate\'s default) a handle does not say which of the frames in ' +
+      'flight when it was issued it covers. livegate learns it from ordering (src/live/resumption.ts): a handle that ' +
+      'arrives after the pong to a ping covers what was sent before the ping, so before a switch it holds new frames ' +
+      'back, pings, and moves with the first handle after the pong. The frames held meanwhile reach the model late, ' +
+      'not lost: that wait (up to the simulator\'s next handle, a second apart) is the pause of this variant, longer ' +
+      'than with the index, where the switch can use the newest handle at once. Against Gemini the wait is its own ' +
+      'handle cadence; when no handle comes within `LIVEGATE_RESUME_FENCE_MS` (2 s) livegate moves with the newest one ' +
+      'and splits the uncertain frames by the measured round trip, where a frame in flight may be lost or repeated.',
   ].join('\n')
 }
 
