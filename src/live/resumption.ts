@@ -103,8 +103,12 @@ export class Resumption {
   #callIds: string[] = []
   readonly #staleIds = new Set<string>()
 
-  constructor (options: ResumptionOptions) {
+  /** The clock of send times and round trips (performance.now(); tests pass their own). */
+  readonly #now: () => number
+
+  constructor (options: ResumptionOptions, now: () => number = performance.now.bind(performance)) {
     this.#options = options
+    this.#now = now
     this.enabled = options.bufferMessages > 0
   }
 
@@ -174,7 +178,7 @@ export class Resumption {
     // The clock is read per frame only while handles come without an index: their split needs send times.
     if (this.#indexed !== true) {
       const i = this.#sentSeq - this.#firstSeq
-      if (i >= 0 && i < this.#sentAt.length) this.#sentAt[i] = performance.now()
+      if (i >= 0 && i < this.#sentAt.length) this.#sentAt[i] = this.#now()
     }
     if (!this.enabled || this.lost) {
       // Past the bound: what the upstream has is not kept, until a handle covers it.

@@ -87,7 +87,7 @@ export class LiveSession implements SessionIO {
   upstreamBytes = 0
   /** Tokens Gemini reported for this session's turns. */
   readonly usage = new UsageTotals()
-  /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so the hot path never reads the clock. */
+  /** Set by any frame; the app's sweeper turns it into `lastActivityMs`, so activity costs no clock read per frame (only the replay log stamps what it sends while handles come without an index). */
   sawFrame = false
   lastActivityMs: number
   /** Cleared by each ping, set by the pong. */

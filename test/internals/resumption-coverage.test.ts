@@ -1,0 +1,114 @@
+// What a resumption handle without lastConsumedClientMessageIndex covers (src/live/resumption.ts): only ordering is
+// certain (a pong follows every frame sent before its ping); a fenced handle covers everything; an estimate is split by
+// the round trip, and a turn the model answered is never replayed.
+import t from 'tap'
+import { Resumption } from '../../src/live/resumption.js'
+
+const OPTIONS = { bufferBytes: 1 << 20, bufferMessages: 1000, transparent: false, fenceMs: 2000 }
+const audio = (n: number): Buffer => Buffer.from(JSON.stringify({ realtimeInput: { audio: { mimeType: 'audio/pcm;rate=16000', data: `chunk${n}` } } }))
+const turn = (text: string): Buffer => Buffer.from(JSON.stringify({ clientContent: { turns: [{ role: 'user', parts: [{ text }] }], turnComplete: true } }))
+const handle = (h: string): unknown => ({ newHandle: h, resumable: true })
+
+function harness (): { log: Resumption, clock: { now: number }, send: (data: Buffer) => void, replay: () => string[] } {
+  const clock = { now: 1000 }
+  const log = new Resumption(OPTIONS, () => clock.now)
+  log.onSetup({ model: 'models/m' }, false, false)
+  return {
+    log,
+    clock,
+    send (data) {
+      log.push(data, false)
+      log.markSent()
+    },
+    replay () {
+      log.beginReplay()
+      const out: string[] = []
+      for (let next = log.nextUnsent(); next !== undefined; next = log.nextUnsent()) {
+        out.push(next.data.toString())
+        log.markSent()
+      }
+      return out
+    },
+  }
+}
+
+t.test('a handle without an index keeps what the upstream may not have read; a pong before the next handle lets it go', async (t) => {
+  const { log, clock, send, replay } = harness()
+  send(audio(1))
+  send(audio(2))
+  clock.now += 5
+  log.onUpdate(handle('h1'), clock.now)
+  t.ok(log.estimated, 'the frames in flight may or may not be in h1')
+  t.equal(log.size, 2, 'nothing is let go on an estimate')
+  const payload = log.pingPayload(clock.now)
+  t.ok(log.pinging)
+  send(audio(3))
+  clock.now += 2
+  t.notOk(log.onPong(Buffer.from('not ours'), clock.now), 'a pong with another payload proves nothing')
+  t.ok(log.onPong(payload, clock.now))
+  t.equal(log.readSeq, 2, 'the upstream has read the two frames sent before the ping')
+  clock.now += 5
+  log.onUpdate(handle('h2'), clock.now)
+  t.equal(log.size, 1, 'h2 came after the pong: it covers frames 1 and 2; frame 3 (sent after the ping) stays')
+  t.ok(log.estimated)
+  t.same(replay().map((f) => JSON.parse(f).realtimeInput.audio.data), ['chunk3'], 'a drop now replays frame 3')
+})
+
+t.test('a handle after a fence\'s pong covers every message sent', async (t) => {
+  const { log, clock, send, replay } = harness()
+  for (let i = 0; i < 5; i++) send(audio(i))
+  log.onUpdate(handle('h1'), clock.now, true)
+  t.notOk(log.estimated)
+  t.equal(log.size, 0)
+  t.same(replay(), [])
+})
+
+t.test('settling an estimate: frames sent a round trip before the handle are covered, later ones replayed', async (t) => {
+  const { log, clock, send, replay } = harness()
+  log.noteRoundTrip(10)
+  send(audio(1)) // t = 1000
+  clock.now += 30
+  send(audio(2)) // t = 1030
+  clock.now += 5
+  log.onUpdate(handle('h1'), clock.now) // t = 1035: frame 1 was sent 35 ms before, frame 2 only 5 ms
+  log.settle()
+  t.same(replay().map((f) => JSON.parse(f).realtimeInput.audio.data), ['chunk2'])
+})
+
+t.test('settling never replays a turn that model output followed before the handle', async (t) => {
+  const { log, clock, send, replay } = harness()
+  log.noteRoundTrip(10)
+  send(turn('what is the weather'))
+  clock.now += 1 // the simulator answers within one round trip
+  log.outputSeen()
+  log.onUpdate(handle('h1'), clock.now)
+  t.ok(log.estimated, 'sent within a round trip of the handle: uncertain by time alone')
+  send(turn('and tomorrow?')) // after the handle: surely not in it
+  log.settle()
+  const replayed = replay().map((f) => JSON.parse(f).clientContent.turns[0].parts[0].text)
+  t.same(replayed, ['and tomorrow?'], 'the answered turn is not asked again; the later one is')
+})
+
+t.test('a turn with no output after it is replayed when the estimate cannot place it', async (t) => {
+  const { log, clock, send, replay } = harness()
+  log.noteRoundTrip(10)
+  send(turn('hello'))
+  clock.now += 1
+  log.onUpdate(handle('h1'), clock.now)
+  log.settle()
+  t.same(replay().map((f) => JSON.parse(f).clientContent.turns[0].parts[0].text), ['hello'])
+})
+
+t.test('an index settles coverage exactly, and from then on the clock is not read per frame', async (t) => {
+  let reads = 0
+  const log = new Resumption({ ...OPTIONS, transparent: true }, () => { reads++; return 0 })
+  log.onSetup({ model: 'models/m' }, false, false)
+  for (let i = 0; i < 3; i++) { log.push(audio(i), false); log.markSent() }
+  const before = reads
+  log.onUpdate({ newHandle: 'h', resumable: true, lastConsumedClientMessageIndex: '2' }, 0)
+  t.notOk(log.estimated)
+  t.equal(log.size, 1, 'messages 1 and 2 are covered, message 3 is kept')
+  log.push(audio(4), false)
+  log.markSent()
+  t.equal(reads, before, 'no clock read once the upstream reports an index')
+})
