@@ -186,6 +186,8 @@ export class LiveSession implements SessionIO {
   /** True while the client socket is paused for backpressure (its pongs cannot be read then). */
   get clientPaused (): boolean { return this.#clientPaused }
   get client (): WebSocket { return this.#client }
+  /** The upstream socket in use (undefined before the first dial). */
+  get upstreamSocket (): WebSocket | undefined { return this.#upstream }
 
   /** Whether the client's setup asked for session resumption itself (it then manages handles and goAway). */
   get clientResumes (): boolean { return this.#resumption.clientAsked }
@@ -264,7 +266,7 @@ export class LiveSession implements SessionIO {
     const upstream = this.#upstream as WebSocket
     const log = this.#resumption
     for (let next = log.nextUnsent(); next !== undefined; next = log.nextUnsent()) {
-      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#onUpstreamSent)
+      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#upstreamSentCallback(upstream, next.data))
       log.markSent()
     }
     this.#ready = true
@@ -456,6 +458,16 @@ export class LiveSession implements SessionIO {
     }
   }
 
+  /**
+   * The completion callback a send to the upstream needs: only one that may end above half the high-water mark. A
+   * callback on every send makes Node keep each write's request and chunks until the next tick, and at thousands of
+   * frames a second those survive into V8's old generation (bench/RESULTS.md "Relay cost"). A send that can push the
+   * buffer over the mark (and so pause the client) always has one, so a paused client is always resumed.
+   */
+  #upstreamSentCallback (upstream: WebSocket, data: Buffer): ((err?: Error) => void) | undefined {
+    return upstream.bufferedAmount + data.length > this.#options.highWaterBytes >>> 1 ? this.#onUpstreamSent : undefined
+  }
+
   #toUpstream (data: Buffer, binary: boolean): void {
     const upstream = this.#upstream
     this.#resumption.push(data, binary)
@@ -467,7 +479,7 @@ export class LiveSession implements SessionIO {
       }
       return
     }
-    upstream.send(data, binary ? BINARY : TEXT, this.#onUpstreamSent)
+    upstream.send(data, binary ? BINARY : TEXT, this.#upstreamSentCallback(upstream, data))
     this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {
       this.#clientPaused = true
@@ -709,7 +721,9 @@ export class LiveSession implements SessionIO {
   #toClient (data: Buffer, binary: boolean): void {
     const client = this.#client
     if (client.readyState !== client.OPEN) return
-    client.send(data, binary ? BINARY : TEXT, this.#onClientSent)
+    // A completion callback only near the high-water mark (see #upstreamSentCallback).
+    client.send(data, binary ? BINARY : TEXT,
+      client.bufferedAmount + data.length > this.#options.highWaterBytes >>> 1 ? this.#onClientSent : undefined)
     if (!this.#upstreamPaused && client.bufferedAmount > this.#options.highWaterBytes) {
       this.#upstreamPaused = true
       this.#upstream?.pause()

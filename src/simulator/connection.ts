@@ -148,6 +148,10 @@ export class Connection implements SimulatorConnection {
 
   get bufferedAmount (): number { return this.#ws.bufferedAmount }
 
+  /** Stop reading the client's frames, as a stalled upstream would (tests: the gateway must pause its client). */
+  pauseReading (): void { this.#ws.pause() }
+  resumeReading (): void { this.#ws.resume() }
+
   /** Close as the service would: stop the session, then send the close frame. */
   fail (spec: CloseSpec): void {
     if (this.#closeSent !== undefined || !this.#open) return

@@ -90,6 +90,9 @@ export interface SimulatorConnection {
   terminate (): void
   /** Bytes queued on this socket and not yet written (non-zero when the reader is paused or slow). */
   readonly bufferedAmount: number
+  /** Stop reading the client's frames, as a stalled upstream would; `resumeReading` starts again. */
+  pauseReading (): void
+  resumeReading (): void
   /**
    * Settles when the socket has closed: with the simulator's code and reason when it closed first, else the
    * client's (1005 when it sent none, 1006 when the connection dropped).

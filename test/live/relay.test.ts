@@ -241,6 +241,36 @@ t.test('a slow reader pauses the upstream and keeps memory bounded, then gets ev
   client.ws.close()
 })
 
+t.test('a stalled upstream pauses the client and keeps memory bounded, then gets every frame in order', async (t) => {
+  const highWater = 256 * 1024
+  const gw = await startGateway(t, { env: { LIVEGATE_HIGH_WATER_BYTES: String(highWater) } })
+  const client = await openLive(gw.wsUrl, SETUP)
+  const conn = gw.sim.connections.at(-1)!
+  // The upstream stops reading: its kernel buffers fill, livegate's send buffer grows until it pauses the client.
+  conn.pauseReading()
+  const chunk = Buffer.alloc(48 * 1024, 1).toString('base64')
+  const total = 400 // ~26 MB of audio
+  for (let i = 0; i < total; i++) client.send({ realtimeInput: { audio: { mimeType: 'audio/pcm;rate=16000', data: `${i}:${chunk}` } } })
+  const session = [...gw.app.livegate.sessions][0]!
+  const upstream = (): number => session.upstreamSocket?.bufferedAmount ?? 0
+  let maxBuffered = 0
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    maxBuffered = Math.max(maxBuffered, upstream())
+  }
+  const frameBytes = JSON.stringify({ realtimeInput: { audio: { mimeType: 'audio/pcm;rate=16000', data: `000:${chunk}` } } }).length
+  t.ok(maxBuffered > 0, 'livegate did buffer for the stalled upstream')
+  t.ok(maxBuffered <= highWater + 2 * frameBytes, `livegate's send buffer stayed bounded (${maxBuffered} bytes)`)
+  t.ok(client.ws.bufferedAmount > highWater, 'the rest waits on the client side: the client socket is paused')
+  conn.resumeReading()
+  const deadline = Date.now() + 30_000
+  const audioSeqs = (): number[] => conn.received.filter((f) => f.kind === 'realtimeInput')
+    .map((f) => Number(String((f.message.realtimeInput as { audio: { data: string } }).audio.data).split(':')[0]))
+  while (audioSeqs().length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(audioSeqs(), Array.from({ length: total }, (_, i) => i), 'every frame arrived upstream, in order')
+  client.ws.close()
+})
+
 t.test('the server key appears in no client frame and no log line', async (t) => {
   const gw = await startGateway(t)
   const client = await openLive(`${gw.wsUrl}&extra=1`, SETUP)
