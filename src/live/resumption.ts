@@ -22,6 +22,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { field, parseFrame, type JsonObject } from './protocol.js'
+import { ReplayLog } from './replay-log.js'
 
 /** Cheap byte tests on upstream frames; a false positive costs a parse, never a wrong result. */
 export const RESUMPTION_UPDATE_MARKER = Buffer.from('"sessionResumptionUpdate"')
@@ -69,13 +70,9 @@ export class Resumption {
   #setup: JsonObject | undefined = undefined
   #setupBinary = false
 
-  // The replay log: #data[i] has sequence number #firstSeq + i; sequence numbers count every message after setup.
-  #data: Buffer[] = []
-  #binary: boolean[] = []
-  #bytes = 0
+  // The replay log: entry i has sequence number #firstSeq + i; sequence numbers count every message after setup.
+  readonly #log = new ReplayLog()
   #firstSeq = 1
-  /** When each logged message was written to the current upstream (performance.now() ms; 0: not yet). */
-  #sentAt: number[] = []
   /** Last sequence number written to the current upstream. */
   #sentSeq = 0
   /** Round trip to the current upstream (ms), the estimate `settle` splits the uncertain messages by. */
@@ -154,22 +151,20 @@ export class Resumption {
 
   /** Keep a client message (sent now or later, in order). */
   push (data: Buffer, binary: boolean): void {
-    this.#data.push(data)
-    this.#binary.push(binary)
-    this.#sentAt.push(0)
-    this.#bytes += data.length
-    if (this.#data.length > this.#options.bufferMessages || this.#bytes > this.#options.bufferBytes) this.#overflow()
+    const log = this.#log
+    log.push(data, binary)
+    if (log.size > this.#options.bufferMessages || log.bytes > this.#options.bufferBytes) this.#overflow()
   }
 
-  get hasUnsent (): boolean { return this.#sentSeq < this.#firstSeq + this.#data.length - 1 }
+  get hasUnsent (): boolean { return this.#sentSeq < this.#firstSeq + this.#log.size - 1 }
   /** Messages kept for replay (sent or not). */
-  get size (): number { return this.#data.length }
+  get size (): number { return this.#log.size }
 
   /** The oldest message not yet written to the current upstream. */
   nextUnsent (): { data: Buffer, binary: boolean } | undefined {
     const i = this.#sentSeq + 1 - this.#firstSeq
-    if (i >= this.#data.length) return undefined
-    return { data: this.#data[i] as Buffer, binary: this.#binary[i] as boolean }
+    if (i >= this.#log.size) return undefined
+    return { data: this.#log.data(i), binary: this.#log.binary(i) }
   }
 
   /** The oldest unsent message was written to the upstream. */
@@ -178,7 +173,7 @@ export class Resumption {
     // The clock is read per frame only while handles come without an index: their split needs send times.
     if (this.#indexed !== true) {
       const i = this.#sentSeq - this.#firstSeq
-      if (i >= 0 && i < this.#sentAt.length) this.#sentAt[i] = this.#now()
+      if (i >= 0 && i < this.#log.size) this.#log.setSentAt(i, this.#now())
     }
     if (!this.enabled || this.lost) {
       // Past the bound: what the upstream has is not kept, until a handle covers it.
@@ -194,12 +189,9 @@ export class Resumption {
   }
 
   #dropThrough (seq: number): void {
-    const n = Math.min(this.#data.length, seq - this.#firstSeq + 1)
+    const n = Math.min(this.#log.size, seq - this.#firstSeq + 1)
     if (n <= 0) return
-    for (let i = 0; i < n; i++) this.#bytes -= (this.#data[i] as Buffer).length
-    this.#data.splice(0, n)
-    this.#binary.splice(0, n)
-    this.#sentAt.splice(0, n)
+    this.#log.dropFront(n)
     this.#firstSeq += n
   }
 
@@ -216,21 +208,12 @@ export class Resumption {
     this.#readSeq = this.#sentSeq
     this.#sentAtOutput = this.#sentSeq
     this.#connectionBase = this.#firstSeq
-    let kept = 0
-    for (let i = 0; i < this.#data.length; i++) {
-      const data = this.#data[i] as Buffer
-      if (this.#answered.has(this.#firstSeq + i) || (isToolResponseFrame(data) && isToolResponse(data))) {
-        this.#bytes -= data.length
-        continue
-      }
-      this.#data[kept] = data
-      this.#binary[kept] = this.#binary[i] as boolean
-      this.#sentAt[kept] = 0
-      kept++
-    }
-    this.#data.length = kept
-    this.#binary.length = kept
-    this.#sentAt.length = kept
+    const log = this.#log
+    const kept = log.retain((i) => {
+      if (this.#answered.has(this.#firstSeq + i)) return false
+      const data = log.data(i)
+      return !(isToolResponseFrame(data) && isToolResponse(data))
+    })
     this.#answered.clear()
     for (const id of this.#callIds) this.#rememberStale(id)
     this.#callIds = []
@@ -294,8 +277,8 @@ export class Resumption {
     const covered = Math.max(estimated.certain, this.#sentBefore(estimated.at - this.#rttMs, estimated.seq))
     this.#cover(covered)
     for (let seq = covered + 1; seq <= Math.min(estimated.seq, estimated.answered); seq++) {
-      const data = this.#data[seq - this.#firstSeq]
-      if (data !== undefined && endsTurn(data)) this.#answered.add(seq)
+      const i = seq - this.#firstSeq
+      if (i >= 0 && i < this.#log.size && endsTurn(this.#log.data(i))) this.#answered.add(seq)
     }
   }
 
@@ -355,7 +338,7 @@ export class Resumption {
   /** The last message up to `seq` sent at or before `time`; messages no longer logged were covered already. */
   #sentBefore (time: number, seq: number): number {
     for (let s = seq; s >= this.#firstSeq; s--) {
-      if ((this.#sentAt[s - this.#firstSeq] ?? 0) <= time) return s
+      if (this.#log.sentAt(s - this.#firstSeq) <= time) return s
     }
     return Math.min(seq, this.#firstSeq - 1)
   }
