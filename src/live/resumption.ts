@@ -16,7 +16,7 @@
  * `resumable:false` updates never move the handle: "resuming in such state will result in some data loss", so the
  * last resumable handle is kept (reference §1.6).
  *
- * The log keeps references to the client's frame buffers (no copy, no parse) and is bounded. Past the bound the
+ * The log (live/replay-log.ts) keeps copies of the client's frames, unparsed, and is bounded. Past the bound the
  * already-sent messages are let go: the session goes on, and only a resumption needed before a newer handle covers
  * them fails (LG_ERR_RELAY_RESUME_BUFFER_FULL).
  */
@@ -29,6 +29,7 @@ export const RESUMPTION_UPDATE_MARKER = Buffer.from('"sessionResumptionUpdate"')
 export const GO_AWAY_MARKER = Buffer.from('"goAway"')
 export const SETUP_COMPLETE_MARKER = Buffer.from('"setupComplete"')
 export const TOOL_CALL_MARKER = Buffer.from('"toolCall"')
+export const TURN_COMPLETE_MARKER = Buffer.from('"turnComplete"')
 const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_response')]
 /** Unanswered pings kept (a peer that never pongs must not grow the list). */
 const MAX_PINGS = 4
@@ -77,6 +78,8 @@ export class Resumption {
   #sentSeq = 0
   /** Round trip to the current upstream (ms), the estimate `settle` splits the uncertain messages by. */
   #rttMs = 0
+  /** When the current upstream was sent its setup, until its setupComplete gives a round trip. */
+  #setupSentAt: number | undefined = undefined
   /** Pings to the current upstream whose pongs have not come: payload, and #sentSeq when sent. */
   #pings: Array<{ id: string, seq: number, at: number }> = []
   #nextPingId = 0
@@ -93,8 +96,8 @@ export class Resumption {
   #coveredSeq = 0
   /** Sequence numbers settle() found answered before the handle: not replayed. */
   readonly #answered = new Set<number>()
-  /** The upstream reports `lastConsumedClientMessageIndex` (undefined: not known yet). */
-  #indexed: boolean | undefined = undefined
+  /** The upstream reports `lastConsumedClientMessageIndex`. */
+  #indexed = false
 
   /** Call ids the current upstream issued since the newest handle: they die if the connection is replaced. */
   #callIds: string[] = []
@@ -156,7 +159,6 @@ export class Resumption {
     if (log.size > this.#options.bufferMessages || log.bytes > this.#options.bufferBytes) this.#overflow()
   }
 
-  get hasUnsent (): boolean { return this.#sentSeq < this.#firstSeq + this.#log.size - 1 }
   /** Messages kept for replay (sent or not). */
   get size (): number { return this.#log.size }
 
@@ -171,7 +173,7 @@ export class Resumption {
   markSent (): void {
     this.#sentSeq++
     // The clock is read per frame only while handles come without an index: their split needs send times.
-    if (this.#indexed !== true) {
+    if (!this.#indexed) {
       const i = this.#sentSeq - this.#firstSeq
       if (i >= 0 && i < this.#log.size) this.#log.setSentAt(i, this.#now())
     }
@@ -229,10 +231,20 @@ export class Resumption {
     this.#rttMs = rttMs
   }
 
+  /** The current upstream was just sent its setup. */
+  setupSent (): void { this.#setupSentAt = this.#now() }
+  /** Whether the current upstream's setupComplete is still to come. */
+  get awaitingSetupComplete (): boolean { return this.#setupSentAt !== undefined }
+  /** Its setupComplete came: the first round trip of the connection. */
+  setupCompleted (): void {
+    if (this.#setupSentAt !== undefined) this.noteRoundTrip(this.#now() - this.#setupSentAt)
+    this.#setupSentAt = undefined
+  }
+
   /** A ping is about to go to the current upstream: its payload (answered pings tell what the upstream has read). */
-  pingPayload (now: number): Buffer {
+  pingPayload (): Buffer {
     const id = String(this.#nextPingId++)
-    this.#pings.push({ id, seq: this.#sentSeq, at: now })
+    this.#pings.push({ id, seq: this.#sentSeq, at: this.#now() })
     if (this.#pings.length > MAX_PINGS) this.#pings.shift()
     return Buffer.from(id)
   }
@@ -246,14 +258,14 @@ export class Resumption {
   get pinging (): boolean { return this.#pings.length > 0 }
 
   /** A pong from the current upstream: returns whether it answered one of livegate's pings (earlier ones are answered by it too). */
-  onPong (payload: Buffer, now: number): boolean {
+  onPong (payload: Buffer): boolean {
     const id = payload.toString()
     const at = this.#pings.findIndex((ping) => ping.id === id)
     if (at === -1) return false
     const ping = this.#pings[at] as { seq: number, at: number }
     this.#pings.splice(0, at + 1)
     this.#readSeq = Math.max(this.#readSeq, ping.seq)
-    this.#rttMs = now - ping.at
+    this.#rttMs = this.#now() - ping.at
     return true
   }
 
@@ -283,11 +295,11 @@ export class Resumption {
   }
 
   /**
-   * A `sessionResumptionUpdate` body from the current upstream, arrived at `now` (performance.now() ms). `coversAll`:
+   * A `sessionResumptionUpdate` body from the current upstream, arrived just now. `coversAll`:
    * it came after a fence's pong, so it covers every message sent. Returns true when the new handle covers a client
    * message no earlier handle did (the conversation moved on).
    */
-  onUpdate (update: unknown, now: number, coversAll = false): boolean {
+  onUpdate (update: unknown, coversAll = false): boolean {
     if (field(update, 'resumable') !== true) {
       this.busy = true
       return false
@@ -313,7 +325,7 @@ export class Resumption {
       // Only what the upstream had surely read is let go now; the rest waits for a later handle or settle().
       covered = Math.min(this.#readSeq, this.#sentSeq)
       if (covered < this.#sentSeq) {
-        this.#estimated = { at: now, seq: this.#sentSeq, certain: covered, answered: this.#sentAtOutput }
+        this.#estimated = { at: this.#now(), seq: this.#sentSeq, certain: covered, answered: this.#sentAtOutput }
         // Past the log's bound nothing exact is left to wait for: the estimate lets the session be resumable again.
         if (this.lost) {
           const before = this.#coveredSeq

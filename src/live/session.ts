@@ -6,7 +6,6 @@
  * while the client stays connected (live/resumption.ts), for resumption across Gemini's connection limit and drops.
  */
 import { randomUUID } from 'node:crypto'
-import { performance } from 'node:perf_hooks'
 import type WebSocket from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
@@ -18,7 +17,8 @@ import {
 import type { Interceptor } from './interceptor.js'
 import { GO_AWAY, SESSION_RESUMPTION_UPDATE, SETUP, conforms, shapeProblem } from './frame-schemas.js'
 import {
-  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, isResumableClose,
+  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
+  isResumableClose,
   type ResumptionOptions,
 } from './resumption.js'
 import type { Dial } from './upstream.js'
@@ -32,8 +32,6 @@ const MAX_RESUMES_WITHOUT_PROGRESS = 3
 /** How long a replaced upstream gets to finish its close handshake before the new one resumes (Gemini refuses a
  * resumption while the old socket is open, reference §1.6). */
 const OLD_UPSTREAM_CLOSE_MS = 2_000
-
-const TURN_COMPLETE_MARKER = Buffer.from('"turnComplete"')
 
 function ignoreError (): void {}
 
@@ -113,13 +111,11 @@ export class LiveSession implements SessionIO {
   #switchTimer: NodeJS.Timeout | undefined = undefined
   /**
    * A planned switch waits for a handle known to cover every message: client messages are held back from the old
-   * upstream (kept in the log for the new one) until the pong to a ping sent after the last of them, and then until
-   * a handle whose coverage is known (see Resumption.noteRoundTrip), at most `fenceMs`.
+   * upstream (kept in the log for the new one) until the pong to a ping sent after the last of them (`passed`), and
+   * then until a handle whose coverage is not an estimate (Resumption.estimated), at most `fenceMs`.
    */
   #fence: { seq: number, passed: boolean, timer: NodeJS.Timeout } | undefined = undefined
   readonly #onUpstreamPong: (payload: Buffer) => void
-  /** When the current upstream was sent its setup, until its setupComplete gives a round trip. */
-  #setupSentAt: number | undefined = undefined
   /** goAway was forwarded to a client that resumes itself: the end of this upstream is the client's business. */
   #clientWarned = false
   #resumesWithoutProgress = 0
@@ -246,18 +242,13 @@ export class LiveSession implements SessionIO {
     socket.on('pong', this.#onUpstreamPong)
     if (this.#upstreamPaused) socket.pause()
     if (resume) {
-      const setup = this.#resumption.resumeSetup()
-      socket.send(setup.data, setup.binary ? BINARY : TEXT)
-      this.#setupSentAt = performance.now()
+      this.#sendSetupTo(socket, this.#resumption.resumeSetup())
       this.#awaitingResume = true
       return
     }
     const setup = this.#setupFrame
     this.#setupFrame = undefined
-    if (setup !== undefined) {
-      socket.send(setup.data, setup.binary ? BINARY : TEXT)
-      this.#setupSentAt = performance.now()
-    }
+    if (setup !== undefined) this.#sendSetupTo(socket, setup)
     this.#flush()
   }
 
@@ -266,7 +257,7 @@ export class LiveSession implements SessionIO {
     const upstream = this.#upstream as WebSocket
     const log = this.#resumption
     for (let next = log.nextUnsent(); next !== undefined; next = log.nextUnsent()) {
-      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#upstreamSentCallback(upstream, next.data))
+      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#sentCallback(upstream, next.data, this.#onUpstreamSent))
       log.markSent()
     }
     this.#ready = true
@@ -450,22 +441,24 @@ export class LiveSession implements SessionIO {
   }
 
   #sendSetup (data: Buffer, binary: boolean): void {
-    if (this.#upstreamOpen && this.#upstream !== undefined) {
-      this.#upstream.send(data, binary ? BINARY : TEXT)
-      this.#setupSentAt = performance.now()
-    } else {
-      this.#setupFrame = { data, binary }
-    }
+    if (this.#upstreamOpen && this.#upstream !== undefined) this.#sendSetupTo(this.#upstream, { data, binary })
+    else this.#setupFrame = { data, binary }
+  }
+
+  /** The setup frame goes first on a connection; its setupComplete gives the connection's first round trip. */
+  #sendSetupTo (socket: WebSocket, setup: { data: Buffer, binary: boolean }): void {
+    socket.send(setup.data, setup.binary ? BINARY : TEXT)
+    this.#resumption.setupSent()
   }
 
   /**
-   * The completion callback a send to the upstream needs: only one that may end above half the high-water mark. A
-   * callback on every send makes Node keep each write's request and chunks until the next tick, and at thousands of
-   * frames a second those survive into V8's old generation (bench/RESULTS.md "Relay cost"). A send that can push the
-   * buffer over the mark (and so pause the client) always has one, so a paused client is always resumed.
+   * The completion callback a send of `data` on `socket` needs: `onSent` only when the send may end above half the
+   * high-water mark. A callback on every send makes Node keep each write's request and chunks until the next tick, and
+   * at thousands of frames a second those survive into V8's old generation (bench/RESULTS.md "Relay cost"). A send
+   * that can push the buffer over the mark (and so pause the other side) always has one, so that side is resumed.
    */
-  #upstreamSentCallback (upstream: WebSocket, data: Buffer): ((err?: Error) => void) | undefined {
-    return upstream.bufferedAmount + data.length > this.#options.highWaterBytes >>> 1 ? this.#onUpstreamSent : undefined
+  #sentCallback (socket: WebSocket, data: Buffer, onSent: (err?: Error) => void): ((err?: Error) => void) | undefined {
+    return socket.bufferedAmount + data.length > this.#options.highWaterBytes >>> 1 ? onSent : undefined
   }
 
   #toUpstream (data: Buffer, binary: boolean): void {
@@ -479,7 +472,7 @@ export class LiveSession implements SessionIO {
       }
       return
     }
-    upstream.send(data, binary ? BINARY : TEXT, this.#upstreamSentCallback(upstream, data))
+    upstream.send(data, binary ? BINARY : TEXT, this.#sentCallback(upstream, data, this.#onUpstreamSent))
     this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {
       this.#clientPaused = true
@@ -496,9 +489,8 @@ export class LiveSession implements SessionIO {
     this.#upstreamBinary = isBinary
     if (mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
-    if (this.#setupSentAt !== undefined && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
-      if (resumption.enabled) resumption.noteRoundTrip(performance.now() - this.#setupSentAt)
-      this.#setupSentAt = undefined
+    if (resumption.awaitingSetupComplete && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
+      resumption.setupCompleted()
       if (this.#awaitingResume) {
         this.#resumed()
         return
@@ -550,7 +542,7 @@ export class LiveSession implements SessionIO {
     // Checked against their schemas before use; a malformed one is passed on as it came and changes nothing here.
     const fence = this.#fence
     if (update !== undefined && conforms(SESSION_RESUMPTION_UPDATE, update)) {
-      const advanced = resumption.onUpdate(update, performance.now(), fence?.passed === true)
+      const advanced = resumption.onUpdate(update, fence?.passed === true)
       // A checkpoint: the next handle after its pong surely covers what was sent until now.
       if (resumption.estimated && !resumption.pinging) this.#pingUpstream()
       // Progress: the handle surely covers more, or the resumed upstream finished a turn before it.
@@ -623,12 +615,12 @@ export class LiveSession implements SessionIO {
   #pingUpstream (): void {
     const upstream = this.#upstream
     if (upstream === undefined || upstream.readyState !== upstream.OPEN || !this.#upstreamOpen) return
-    upstream.ping(this.#resumption.pingPayload(performance.now()))
+    upstream.ping(this.#resumption.pingPayload())
   }
 
   #upstreamPong (payload: Buffer): void {
     const resumption = this.#resumption
-    if (!resumption.onPong(payload, performance.now())) return
+    if (!resumption.onPong(payload)) return
     const fence = this.#fence
     if (fence === undefined || fence.passed || resumption.readSeq < fence.seq) return
     // The old upstream has read every message sent to it: the next handle covers them all. The newest one may already.
@@ -665,7 +657,6 @@ export class LiveSession implements SessionIO {
       this.#liftFence()
       return
     }
-    this.#dropFence()
     this.#detach(old)
     const oldClosed = new Promise<void>((resolve) => {
       if (old.readyState === old.CLOSED) return resolve()
@@ -687,7 +678,6 @@ export class LiveSession implements SessionIO {
     this.#dropFence()
     if (this.#switchTimer !== undefined) clearTimeout(this.#switchTimer)
     this.#switchTimer = undefined
-    resumption.settle()
     this.#turnSinceResume = false
     const lostTurn = resumption.busy && resumption.relayedSinceHandle > 0
     const deadCalls = [...resumption.pendingCallIds]
@@ -721,9 +711,7 @@ export class LiveSession implements SessionIO {
   #toClient (data: Buffer, binary: boolean): void {
     const client = this.#client
     if (client.readyState !== client.OPEN) return
-    // A completion callback only near the high-water mark (see #upstreamSentCallback).
-    client.send(data, binary ? BINARY : TEXT,
-      client.bufferedAmount + data.length > this.#options.highWaterBytes >>> 1 ? this.#onClientSent : undefined)
+    client.send(data, binary ? BINARY : TEXT, this.#sentCallback(client, data, this.#onClientSent))
     if (!this.#upstreamPaused && client.bufferedAmount > this.#options.highWaterBytes) {
       this.#upstreamPaused = true
       this.#upstream?.pause()

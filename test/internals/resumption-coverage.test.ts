@@ -37,18 +37,18 @@ t.test('a handle without an index keeps what the upstream may not have read; a p
   send(audio(1))
   send(audio(2))
   clock.now += 5
-  log.onUpdate(handle('h1'), clock.now)
+  log.onUpdate(handle('h1'))
   t.ok(log.estimated, 'the frames in flight may or may not be in h1')
   t.equal(log.size, 2, 'nothing is let go on an estimate')
-  const payload = log.pingPayload(clock.now)
+  const payload = log.pingPayload()
   t.ok(log.pinging)
   send(audio(3))
   clock.now += 2
-  t.notOk(log.onPong(Buffer.from('not ours'), clock.now), 'a pong with another payload proves nothing')
-  t.ok(log.onPong(payload, clock.now))
+  t.notOk(log.onPong(Buffer.from('not ours')), 'a pong with another payload proves nothing')
+  t.ok(log.onPong(payload))
   t.equal(log.readSeq, 2, 'the upstream has read the two frames sent before the ping')
   clock.now += 5
-  log.onUpdate(handle('h2'), clock.now)
+  log.onUpdate(handle('h2'))
   t.equal(log.size, 1, 'h2 came after the pong: it covers frames 1 and 2; frame 3 (sent after the ping) stays')
   t.ok(log.estimated)
   t.same(replay().map((f) => JSON.parse(f).realtimeInput.audio.data), ['chunk3'], 'a drop now replays frame 3')
@@ -57,7 +57,7 @@ t.test('a handle without an index keeps what the upstream may not have read; a p
 t.test('a handle after a fence\'s pong covers every message sent', async (t) => {
   const { log, clock, send, replay } = harness()
   for (let i = 0; i < 5; i++) send(audio(i))
-  log.onUpdate(handle('h1'), clock.now, true)
+  log.onUpdate(handle('h1'), true)
   t.notOk(log.estimated)
   t.equal(log.size, 0)
   t.same(replay(), [])
@@ -70,7 +70,7 @@ t.test('settling an estimate: frames sent a round trip before the handle are cov
   clock.now += 30
   send(audio(2)) // t = 1030
   clock.now += 5
-  log.onUpdate(handle('h1'), clock.now) // t = 1035: frame 1 was sent 35 ms before, frame 2 only 5 ms
+  log.onUpdate(handle('h1')) // t = 1035: frame 1 was sent 35 ms before, frame 2 only 5 ms
   log.settle()
   t.same(replay().map((f) => JSON.parse(f).realtimeInput.audio.data), ['chunk2'])
 })
@@ -81,7 +81,7 @@ t.test('settling never replays a turn that model output followed before the hand
   send(turn('what is the weather'))
   clock.now += 1 // the simulator answers within one round trip
   log.outputSeen()
-  log.onUpdate(handle('h1'), clock.now)
+  log.onUpdate(handle('h1'))
   t.ok(log.estimated, 'sent within a round trip of the handle: uncertain by time alone')
   send(turn('and tomorrow?')) // after the handle: surely not in it
   log.settle()
@@ -94,7 +94,7 @@ t.test('a turn with no output after it is replayed when the estimate cannot plac
   log.noteRoundTrip(10)
   send(turn('hello'))
   clock.now += 1
-  log.onUpdate(handle('h1'), clock.now)
+  log.onUpdate(handle('h1'))
   log.settle()
   t.same(replay().map((f) => JSON.parse(f).clientContent.turns[0].parts[0].text), ['hello'])
 })
@@ -105,10 +105,24 @@ t.test('an index settles coverage exactly, and from then on the clock is not rea
   log.onSetup({ model: 'models/m' }, false, false)
   for (let i = 0; i < 3; i++) { log.push(audio(i), false); log.markSent() }
   const before = reads
-  log.onUpdate({ newHandle: 'h', resumable: true, lastConsumedClientMessageIndex: '2' }, 0)
+  log.onUpdate({ newHandle: 'h', resumable: true, lastConsumedClientMessageIndex: '2' })
   t.notOk(log.estimated)
   t.equal(log.size, 1, 'messages 1 and 2 are covered, message 3 is kept')
   log.push(audio(4), false)
   log.markSent()
   t.equal(reads, before, 'no clock read once the upstream reports an index')
+})
+
+t.test('settling reads the client\'s own bytes: frames of any shape are kept for replay, never thrown on', async (t) => {
+  const { log, clock, send, replay } = harness()
+  log.noteRoundTrip(10)
+  const odd = ['not json', '{"clientContent":null}', '{"clientContent":{"turnComplete":"yes"}}', '{"realtimeInput":"x"}',
+    '[1,2]', '{"realtimeInput":{"text":"hi"}}', '{}', '{"clientContent":{"turnComplete":true}'].map((f) => Buffer.from(f))
+  for (const frame of odd) send(frame)
+  clock.now += 1
+  log.outputSeen()
+  log.onUpdate(handle('h1'))
+  t.doesNotThrow(() => { log.settle() })
+  t.same(replay(), odd.map((f) => f.toString()).filter((f) => f !== '{"realtimeInput":{"text":"hi"}}'),
+    'only the one that ends a turn (realtimeInput text, answered before the handle) is not replayed')
 })
