@@ -12,7 +12,8 @@
  * upstream when such a handle arrives, one ping at a time). Messages sent after the last checkpoint are kept. Before a
  * planned switch (goAway) the session fences the old upstream (live/session.ts): it holds new messages back, pings,
  * and moves with the first handle after the pong, which covers every message sent (`coversAll`). Only when no such
- * handle comes in time, or the upstream drops, are the uncertain messages split by the measured round trip (`settle`).
+ * handle comes in time, the upstream pongs later than a fence lasts (`pongsLate`; Gemini's pongs have been measured at
+ * 8–30 s), or the upstream drops, are the uncertain messages split by the measured round trip (`settle`).
  * `resumable:false` updates never move the handle: "resuming in such state will result in some data loss", so the
  * last resumable handle is kept (reference §1.6).
  *
@@ -76,8 +77,16 @@ export class Resumption {
   #firstSeq = 1
   /** Last sequence number written to the current upstream. */
   #sentSeq = 0
-  /** Round trip to the current upstream (ms), the estimate `settle` splits the uncertain messages by. */
+  /**
+   * Round trip to the current upstream (ms), the estimate `settle` splits the uncertain messages by: the shortest seen
+   * on this connection (setup → setupComplete, pongs). A single sample taken at a loaded moment, or a pong Gemini
+   * answers late (measured at 8–30 s, reference §1.6), says nothing about how long a frame takes to be read.
+   */
   #rttMs = 0
+  /** How long the newest answered ping took, on any of the session's connections (the upstream's habit). */
+  #pongMs: number | undefined = undefined
+  /** A replaced connection left a ping unanswered for longer than a fence lasts, and no pong came in time since. */
+  #pingsWentUnanswered = false
   /** When the current upstream was sent its setup, until its setupComplete gives a round trip. */
   #setupSentAt: number | undefined = undefined
   /** Pings to the current upstream whose pongs have not come: payload, and #sentSeq when sent. */
@@ -206,6 +215,7 @@ export class Resumption {
     this.#sentSeq = this.#firstSeq - 1
     this.#estimated = undefined
     this.#rttMs = 0
+    this.#pingsWentUnanswered ||= this.#oldestPingOlderThan(this.#options.fenceMs)
     this.#pings = []
     this.#readSeq = this.#sentSeq
     this.#sentAtOutput = this.#sentSeq
@@ -228,7 +238,7 @@ export class Resumption {
 
   /** A round trip to the current upstream was measured (setup → setupComplete, a ping's pong). */
   noteRoundTrip (rttMs: number): void {
-    this.#rttMs = rttMs
+    this.#rttMs = this.#rttMs === 0 ? rttMs : Math.min(this.#rttMs, rttMs)
   }
 
   /** The current upstream was just sent its setup. */
@@ -265,8 +275,24 @@ export class Resumption {
     const ping = this.#pings[at] as { seq: number, at: number }
     this.#pings.splice(0, at + 1)
     this.#readSeq = Math.max(this.#readSeq, ping.seq)
-    this.#rttMs = this.#now() - ping.at
+    this.#pongMs = this.#now() - ping.at
+    if (this.#pongMs <= this.#options.fenceMs) this.#pingsWentUnanswered = false
+    this.noteRoundTrip(this.#pongMs)
     return true
+  }
+
+  /**
+   * Whether the upstream answers pings later than a fence lasts, so a fence cannot pass: its newest pong took longer,
+   * a ping has waited longer, or one did on a replaced connection. Unknown (no pong yet) counts as in time.
+   */
+  get pongsLate (): boolean {
+    const limitMs = this.#options.fenceMs
+    return (this.#pongMs !== undefined && this.#pongMs > limitMs) || this.#pingsWentUnanswered || this.#oldestPingOlderThan(limitMs)
+  }
+
+  #oldestPingOlderThan (ms: number): boolean {
+    const oldest = this.#pings[0]
+    return oldest !== undefined && this.#now() - oldest.at > ms
   }
 
   /** Model output from the current upstream was relayed (called per frame: one store). */
@@ -280,11 +306,12 @@ export class Resumption {
    * before the handle arrived are taken as covered, later ones are replayed, except a turn-ending message that model
    * output followed before the handle: the model answered it (Gemini issues handles at turn ends), and replaying it
    * would ask the same question twice. (A message sent while the previous turn's last frames were in flight is taken
-   * as answered too; only a drop or a fence that timed out can meet that race.)
+   * as answered too; only a drop or a fence that timed out can meet that race.) Returns whether there was anything
+   * to estimate: a resumption after it may repeat or miss the messages sent within a round trip of the handle.
    */
-  settle (): void {
+  settle (): boolean {
     const estimated = this.#estimated
-    if (estimated === undefined) return
+    if (estimated === undefined) return false
     this.#estimated = undefined
     const covered = Math.max(estimated.certain, this.#sentBefore(estimated.at - this.#rttMs, estimated.seq))
     this.#cover(covered)
@@ -292,6 +319,7 @@ export class Resumption {
       const i = seq - this.#firstSeq
       if (i >= 0 && i < this.#log.size && endsTurn(this.#log.data(i))) this.#answered.add(seq)
     }
+    return true
   }
 
   /**

@@ -593,22 +593,27 @@ export class LiveSession implements SessionIO {
   /**
    * The model is idle. Move now when the newest handle is known to cover every message sent and no output came after
    * it (moving would replay the input that produced that output, and the client would get it twice). Without an
-   * index, fence the old upstream so the next handle covers everything (module comment of live/resumption);
-   * otherwise the next resumable update (Gemini sends them periodically) is the moment.
+   * index, fence the old upstream so the next handle covers everything (module comment of live/resumption), when the
+   * upstream pongs in time; otherwise the next resumable update (Gemini sends them at turn ends) is the moment.
    */
   #planSwitch (): void {
     const resumption = this.#resumption
     const old = this.#upstream
-    if (!resumption.estimated && resumption.relayedSinceHandle === 0) {
+    const fenceMs = this.#options.resumption.fenceMs
+    // An upstream that pongs later than a fence lasts (Gemini's have been measured at 8–30 s) cannot pass one: the
+    // client would wait for nothing. The switch then settles the newest handle's coverage by the round trip.
+    const fenceHelps = fenceMs > 0 && !resumption.pongsLate
+    if (resumption.relayedSinceHandle === 0 && (!resumption.estimated || !fenceHelps)) {
       this.#switch('goAway')
       return
     }
-    if (!resumption.estimated || this.#fence !== undefined || this.#options.resumption.fenceMs === 0 ||
+    if (!resumption.estimated || !fenceHelps || this.#fence !== undefined ||
         old === undefined || old.readyState !== old.OPEN || this.#awaitingResume) return
     this.#ready = false
-    const timer = setTimeout(this.#guard('fence timer', () => { this.#switch('goAway') }), this.#options.resumption.fenceMs)
+    const timer = setTimeout(this.#guard('fence timer', () => { this.#switch('goAway') }), fenceMs)
     timer.unref()
     this.#fence = { seq: resumption.sentSeq, passed: false, timer }
+    this.log.debug({ fenceMs }, 'fencing the old upstream')
     this.#pingUpstream()
   }
 
@@ -652,7 +657,7 @@ export class LiveSession implements SessionIO {
       return
     }
     // Without a usable handle nothing can be done now; the upstream's close decides (see #upstreamClosed).
-    this.#resumption.settle()
+    const estimated = this.#resumption.settle()
     if (!this.#resumption.canResume) {
       this.#liftFence()
       return
@@ -664,7 +669,7 @@ export class LiveSession implements SessionIO {
       old.once('close', () => { clearTimeout(timer); resolve() })
       old.close(CLOSE_NORMAL, 'resuming on a new connection')
     })
-    this.#resume(cause, oldClosed)
+    this.#resume(cause, oldClosed, estimated)
   }
 
   /**
@@ -672,7 +677,7 @@ export class LiveSession implements SessionIO {
    * marked interrupted (the replayed user turn gets a complete answer), and calls of the old upstream are cancelled
    * the way Gemini cancels them (their answers would name ids the resumed session does not know).
    */
-  #resume (cause: 'goAway' | 'drop', after: Promise<void> | undefined): void {
+  #resume (cause: 'goAway' | 'drop', after: Promise<void> | undefined, estimated: boolean): void {
     const resumption = this.#resumption
     // The old connection's goAway and fence end with it.
     this.#dropFence()
@@ -690,7 +695,9 @@ export class LiveSession implements SessionIO {
       const cancellation: JsonObject = { toolCallCancellation: { ids: deadCalls } }
       if (!this.#interceptor.inspectsUpstream || this.#interceptor.onUpstreamMessage(cancellation)) this.sendClient(cancellation)
     }
-    this.log.info({ cause, replayed, cancelledCalls: deadCalls.length, lostTurn }, 'resuming upstream')
+    // `estimatedCoverage`: no handle proved what the old upstream had read, so frames sent within a round trip of the
+    // newest handle may be repeated or missed (module comment of live/resumption).
+    this.log.info({ cause, replayed, cancelledCalls: deadCalls.length, lostTurn, estimatedCoverage: estimated }, 'resuming upstream')
     this.#openUpstream(true, after)
   }
 
@@ -764,7 +771,7 @@ export class LiveSession implements SessionIO {
     const resumption = this.#resumption
     if (!this.#awaitingResume && !this.#clientWarned && isResumableClose(code) && resumption.enabled &&
         resumption.handle !== undefined) {
-      resumption.settle()
+      const estimated = resumption.settle()
       if (resumption.lost) {
         this.log.warn({ upstreamCloseCode: code }, 'upstream closed; replay buffer overflowed, cannot resume')
         this.fail(new LivegateError('LG_ERR_RELAY_RESUME_BUFFER_FULL',
@@ -775,7 +782,7 @@ export class LiveSession implements SessionIO {
         this.#resumesWithoutProgress++
         if (this.#upstream !== undefined) this.#detach(this.#upstream)
         this.log.info({ upstreamCloseCode: code, upstreamReason: reasonBytes.toString().slice(0, 123) }, 'upstream dropped')
-        this.#resume('drop', undefined)
+        this.#resume('drop', undefined, estimated)
         return
       }
     }

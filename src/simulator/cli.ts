@@ -1,14 +1,15 @@
 /**
  * @module simulator/cli
  * `npm run simulator -- --port N [--host H] [--connection-age-ms N] [--go-away-notice-ms N] [--chunk-delay-ms N]
- * [--api-key K]… [--echo]`: the simulator as a process, for the benchmark and for pointing an SDK at by hand.
+ * [--pong-delay-ms N] [--api-key K]… [--echo]`: the simulator as a process, for the benchmark and for pointing an
+ * SDK at by hand.
  */
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { startSimulator } from './server.js'
 
 const USAGE = 'usage: npm run simulator -- --port N [--host H] [--connection-age-ms N] [--go-away-notice-ms N] ' +
-  '[--chunk-delay-ms N] [--api-key K]... [--echo]'
+  '[--chunk-delay-ms N] [--pong-delay-ms N] [--api-key K]... [--echo]'
 
 function integer (name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
@@ -25,6 +26,7 @@ async function main (): Promise<void> {
       'connection-age-ms': { type: 'string' },
       'go-away-notice-ms': { type: 'string' },
       'chunk-delay-ms': { type: 'string' },
+      'pong-delay-ms': { type: 'string' },
       'api-key': { type: 'string', multiple: true },
       echo: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -39,6 +41,7 @@ async function main (): Promise<void> {
   const connectionAgeMs = integer('connection-age-ms', values['connection-age-ms'])
   const goAwayNoticeMs = integer('go-away-notice-ms', values['go-away-notice-ms'])
   const chunkDelayMs = integer('chunk-delay-ms', values['chunk-delay-ms'])
+  const pongDelayMs = integer('pong-delay-ms', values['pong-delay-ms'])
   const sim = await startSimulator({
     host: values.host ?? '127.0.0.1',
     port: integer('port', values.port) ?? 0,
@@ -46,6 +49,7 @@ async function main (): Promise<void> {
     ...(connectionAgeMs === undefined ? {} : { connectionAgeMs }),
     ...(goAwayNoticeMs === undefined ? {} : { goAwayNoticeMs }),
     ...(chunkDelayMs === undefined ? {} : { chunkDelayMs }),
+    ...(pongDelayMs === undefined ? {} : { pongDelayMs }),
     ...(values['api-key'] === undefined ? {} : { apiKeys: values['api-key'] }),
     logger: log,
   })

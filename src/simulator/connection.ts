@@ -34,6 +34,8 @@ export interface ConnectionDeps {
   connectionAgeMs: number
   goAwayNoticeMs: number
   echo: boolean
+  /** Pongs go out this long after their ping (0: ws answers at once). */
+  pongDelayMs: number
   handles: HandleStore
   /** Whether the connection with this id is still open (resuming while it is gets 1011). */
   isOpen (id: number): boolean
@@ -103,6 +105,11 @@ export class Connection implements SimulatorConnection {
     })
     ws.on('error', (error) => { deps.log.debug({ err: error, connection: this.id }, 'simulator: socket error') })
     ws.on('message', (data: RawData, isBinary: boolean) => { this.#onMessage(data, isBinary) })
+    if (deps.pongDelayMs > 0) {
+      ws.on('ping', (payload: Buffer) => {
+        this.#timer(() => { if (ws.readyState === ws.OPEN) ws.pong(payload) }, deps.pongDelayMs)
+      })
+    }
   }
 
   get setup (): Record<string, unknown> | undefined { return this.#setup }

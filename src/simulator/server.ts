@@ -38,6 +38,7 @@ function resolveDeps (options: SimulatorOptions, handles: HandleStore, isOpen: (
     connectionAgeMs,
     goAwayNoticeMs: Math.min(options.goAwayNoticeMs ?? DEFAULT_GO_AWAY_NOTICE_MS, connectionAgeMs),
     echo: options.echo === true,
+    pongDelayMs: Math.max(0, options.pongDelayMs ?? 0),
     handles,
     isOpen,
     log: options.logger ?? SILENT,
@@ -56,7 +57,9 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     res.writeHead(404, { 'content-type': 'application/json; charset=UTF-8' })
     res.end(JSON.stringify({ error: { code: 404, message: 'Not Found', status: 'NOT_FOUND' } }))
   })
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES })
+  const wss = new WebSocketServer({
+    noServer: true, perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, autoPong: deps.pongDelayMs === 0,
+  })
 
   function accept (ws: WebSocket, req: IncomingMessage, target: LiveTarget): void {
     const credential = readCredential(target.query, req.headers)

@@ -29,6 +29,11 @@ export interface SimulatorOptions {
   connectionAgeMs?: number
   /** How long before the deadline `goAway` comes. Default 50 seconds, capped to the age. */
   goAwayNoticeMs?: number
+  /**
+   * Answer WebSocket pings this late. Gemini's pongs have been measured at 8–30 s (reference §1.6); a relay that
+   * reads anything into pong timing must work with that. Default 0: at once.
+   */
+  pongDelayMs?: number
   /** How long a resumption handle stays valid. Default 2 hours, as Gemini; tests shorten it to see a refusal. */
   handleTtlMs?: number
   /** Pacing between streamed chunks. Default 20 ms; tests pass 0 (frames then only yield to the event loop). */
