@@ -126,3 +126,42 @@ t.test('settling reads the client\'s own bytes: frames of any shape are kept for
   t.same(replay(), odd.map((f) => f.toString()).filter((f) => f !== '{"realtimeInput":{"text":"hi"}}'),
     'only the one that ends a turn (realtimeInput text, answered before the handle) is not replayed')
 })
+
+t.test('the round trip settle splits by is the shortest seen: a late pong or a loaded moment does not widen it', async (t) => {
+  const { log, clock, send, replay } = harness()
+  log.setupSent()
+  clock.now += 10
+  log.setupCompleted() // 10 ms, the data path's own round trip
+  const payload = log.pingPayload()
+  clock.now += 9_000 // Gemini's pongs have been measured at 8–30 s
+  t.ok(log.onPong(payload))
+  send(audio(1))
+  clock.now += 30
+  send(audio(2))
+  clock.now += 5
+  log.onUpdate(handle('h1')) // frame 1 sent 35 ms before the handle, frame 2 only 5 ms
+  t.ok(log.settle(), 'there was an estimate to settle')
+  t.notOk(log.settle(), 'and only once')
+  t.same(replay().map((f) => JSON.parse(f).realtimeInput.audio.data), ['chunk2'], 'split by 10 ms, not by the 9 s pong')
+})
+
+t.test('pongs later than a fence lasts are noticed, also across a switch, and an in-time pong clears it', async (t) => {
+  const { log, clock } = harness()
+  t.notOk(log.pongsLate, 'no pong yet: assumed in time')
+  const first = log.pingPayload()
+  clock.now += 1_000
+  t.notOk(log.pongsLate, 'waiting less than the fence lasts')
+  clock.now += 1_500
+  t.ok(log.pongsLate, 'a ping unanswered for longer than the fence (2 s)')
+  log.beginReplay() // the connection is replaced before its pong came
+  t.ok(log.pongsLate, 'the next connection of the same upstream is expected to pong as late')
+  t.notOk(log.onPong(first), 'a pong for a replaced connection\'s ping is not this connection\'s')
+  const second = log.pingPayload()
+  clock.now += 50
+  t.ok(log.onPong(second))
+  t.notOk(log.pongsLate, 'an in-time pong on the new connection clears it')
+  const third = log.pingPayload()
+  clock.now += 2_500
+  t.ok(log.onPong(third))
+  t.ok(log.pongsLate, 'the newest pong took longer than the fence lasts')
+})
