@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Script } from '../../src/simulator/index.js'
-import { MODEL, RawClient, has, openSession, shape, startTestSimulator, textOf } from './client.js'
+import { MODEL, RawClient, has, isTurnComplete, openSession, shape, startTestSimulator, textOf } from './client.js'
 
 t.test('goAway{timeLeft} comes before the connection age, then close 1011 "Deadline expired…" at the age', async (t) => {
   const sim = await startTestSimulator(t, { connectionAgeMs: 400, goAwayNoticeMs: 250 })
@@ -140,4 +140,27 @@ t.test('an audio turn in the default shape sequence: the VAD turn, then the mode
   const frames = await client.turn(1)
   t.same([...new Set(frames.map(shape))], ['audio', 'generationComplete', 'turnComplete+usage'])
   client.ws.close()
+})
+
+async function pingRoundTrip (client: RawClient, payload: string): Promise<{ ms: number, payload: string }> {
+  const sent = performance.now()
+  const pong = new Promise<Buffer>((resolve) => { client.ws.once('pong', resolve) })
+  client.ws.ping(payload)
+  const data = await pong
+  return { ms: performance.now() - sent, payload: data.toString('utf8') }
+}
+
+t.test('pings are answered at once by default, and pongDelayMs late with the same payload (Gemini pongs late)', async (t) => {
+  const prompt = await openSession(await startTestSimulator(t))
+  const atOnce = await pingRoundTrip(prompt, 'p1')
+  t.equal(atOnce.payload, 'p1')
+  t.ok(atOnce.ms < 250, `default pong after ${atOnce.ms.toFixed(1)} ms`)
+
+  const slow = await openSession(await startTestSimulator(t, { pongDelayMs: 300 }))
+  const late = await pingRoundTrip(slow, 'p2')
+  t.equal(late.payload, 'p2', 'the pong echoes the ping payload')
+  t.ok(late.ms >= 295, `delayed pong after ${late.ms.toFixed(1)} ms (not before 300)`)
+  slow.say('still there?')
+  await slow.waitFor(isTurnComplete)
+  t.pass('the session works while a pong is pending')
 })
