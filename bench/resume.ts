@@ -6,12 +6,13 @@
  * bench/RESULTS.md.
  *
  *   npm run bench -- resume [--sessions 100] [--duration 20] [--warmup 1] [--age 5000] [--notice 3500] [--rounds 1]
- *                           [--variants baseline,index,noindex] [--no-write]
+ *                           [--variants baseline,index,noindex,latepong] [--no-write]
  *
  * Variants, each with a fresh simulator (echo mode) and a fresh livegate per round: `baseline` (no goAway),
  * `index` (goAway; livegate with LIVEGATE_RESUME_TRANSPARENT=true, so each handle names the last client message it
  * covers, as on Vertex AI) and `noindex` (goAway; livegate's default, the Gemini Developer API, where a handle carries
- * no index and livegate infers what it covers).
+ * no index and livegate infers what it covers), and `latepong` (as `noindex`, with the simulator's pongs 10 s late as
+ * Gemini's are, so no pong can pass a fence and livegate's quiet hold stands in for it).
  */
 import { readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
     age: { type: 'string', default: '5000' },
     notice: { type: 'string', default: '3500' },
     rounds: { type: 'string', default: '1' },
-    variants: { type: 'string', default: 'baseline,index,noindex' },
+    variants: { type: 'string', default: 'baseline,index,noindex,latepong' },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -49,11 +50,13 @@ const SIMULATOR_CHILD = fileURLToPath(new URL('./lib/resume-simulator-child.ts',
 const WARMUP_SESSIONS = 20
 const WARMUP_LOAD_MS = 2_000
 
-interface Variant { key: string, name: string, goAway: boolean, env: Record<string, string> }
+interface Variant { key: string, name: string, goAway: boolean, env: Record<string, string>, simArgs?: string[] }
 const VARIANTS: Variant[] = [
   { key: 'baseline', name: 'no goAway', goAway: false, env: {} },
   { key: 'index', name: 'goAway, handles with index (LIVEGATE_RESUME_TRANSPARENT=true)', goAway: true, env: { LIVEGATE_RESUME_TRANSPARENT: 'true' } },
   { key: 'noindex', name: 'goAway, handles without index (default, Gemini API)', goAway: true, env: {} },
+  // Gemini's pongs take 8–30 s (reference §1.6): longer than the fence, so it passes by holding back instead.
+  { key: 'latepong', name: 'goAway, handles without index, pongs 10 s late (as Gemini\'s)', goAway: true, env: {}, simArgs: ['--pong-delay-ms', '10000'] },
 ]
 const chosen = args.variants.split(',').map((key) => {
   const v = VARIANTS.find((x) => x.key === key)
@@ -73,7 +76,7 @@ function readStats (file: string): { connections: number, resumed: number } {
 
 async function runVariant (variant: Variant, round: number): Promise<Round> {
   const statsFile = join(os.tmpdir(), `livegate-bench-resume-${process.pid}-${round}-${variant.key}.json`)
-  const simArgs = ['--stats', statsFile, ...(variant.goAway ? ['--connection-age-ms', String(AGE_MS), '--go-away-notice-ms', String(NOTICE_MS)] : [])]
+  const simArgs = ['--stats', statsFile, ...(variant.goAway ? ['--connection-age-ms', String(AGE_MS), '--go-away-notice-ms', String(NOTICE_MS)] : []), ...(variant.simArgs ?? [])]
   const started: Child[] = []
   try {
     const simulator = await spawnReporting('simulator', SIMULATOR_CHILD, simArgs)
@@ -235,7 +238,11 @@ function report (rows: readonly Row[], started: Date, uptime: string): string {
       'not lost: that wait (up to the simulator\'s next handle, a second apart) is the pause of this variant, longer ' +
       'than with the index, where the switch can use the newest handle at once. Against Gemini the wait is its own ' +
       'handle cadence; when no handle comes within `LIVEGATE_RESUME_FENCE_MS` (2 s) livegate moves with the newest one ' +
-      'and splits the uncertain frames by the measured round trip, where a frame in flight may be lost or repeated.',
+      'and splits the uncertain frames by the shortest round trip it has measured, where a frame in flight may be lost or repeated. ' +
+      'Gemini\'s own pongs come 8–30 s late (longer than the fence): where pongs are not known to come in time, the ' +
+      'fence passes after holding back for four of the shortest measured round trips (at least 100 ms) instead, and ' +
+      'the handle after that is taken to cover everything sent (exact while the upstream reads a frame within the hold). ' +
+      'The "pongs 10 s late" variant is that case.',
   ].join('\n')
 }
 

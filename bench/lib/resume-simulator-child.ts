@@ -1,7 +1,7 @@
 /**
  * @module bench/lib/resume-simulator-child
  * The simulator in echo mode for the resumption benchmark, with an optional connection-age clock
- * (`--connection-age-ms`, `--go-away-notice-ms`). Prints `{"ready":{"url","port"}}` once listening; with `--stats
+ * (`--connection-age-ms`, `--go-away-notice-ms`) and pong delay (`--pong-delay-ms`, Gemini's late pongs). Prints `{"ready":{"url","port"}}` once listening; with `--stats
  * FILE` it keeps `{"connections","resumed"}` (accepted sockets, and those that resumed with a handle) in that file,
  * so the load client can count the switches a run went through.
  */
@@ -13,11 +13,13 @@ const { values } = parseArgs({
   options: {
     'connection-age-ms': { type: 'string' },
     'go-away-notice-ms': { type: 'string' },
+    'pong-delay-ms': { type: 'string' },
     stats: { type: 'string' },
   },
 })
 const age = values['connection-age-ms'] === undefined ? undefined : Number(values['connection-age-ms'])
 const notice = values['go-away-notice-ms'] === undefined ? undefined : Number(values['go-away-notice-ms'])
+const pongDelay = values['pong-delay-ms'] === undefined ? undefined : Number(values['pong-delay-ms'])
 const simulator = await startSimulator({
   host: '127.0.0.1',
   port: 0,
@@ -25,6 +27,7 @@ const simulator = await startSimulator({
   chunkDelayMs: 0,
   ...(age === undefined ? {} : { connectionAgeMs: age }),
   ...(notice === undefined ? {} : { goAwayNoticeMs: notice }),
+  ...(pongDelay === undefined ? {} : { pongDelayMs: pongDelay }),
 })
 const statsFile = values.stats
 // The simulator forgets closed connections past a bound, so they are counted as they are seen (ids only grow, and

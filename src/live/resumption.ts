@@ -11,9 +11,11 @@
  * before its ping, so a handle that arrives after the pong covers at least those (checkpoints: livegate pings the
  * upstream when such a handle arrives, one ping at a time). Messages sent after the last checkpoint are kept. Before a
  * planned switch (goAway) the session fences the old upstream (live/session.ts): it holds new messages back, pings,
- * and moves with the first handle after the pong, which covers every message sent (`coversAll`). Only when no such
- * handle comes in time, the upstream pongs later than a fence lasts (`pongsLate`; Gemini's pongs have been measured at
- * 8–30 s), or the upstream drops, are the uncertain messages split by the measured round trip (`settle`).
+ * and moves with the first handle after the pong, which covers every message sent. An upstream whose pongs are not
+ * known to come in time (Gemini's have been measured at 8–30 s) cannot prove it so: there the fence passes after
+ * holding for `quietMs` (several round trips), and the handle after that is taken to cover every message sent, an
+ * inference that holds while the upstream reads a frame within that time. Only when no handle comes within the fence,
+ * or the upstream drops, are the uncertain messages split by the measured round trip (`settle`).
  * `resumable:false` updates never move the handle: "resuming in such state will result in some data loss", so the
  * last resumable handle is kept (reference §1.6).
  *
@@ -36,6 +38,16 @@ const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_resp
 const MAX_PINGS = 4
 /** Ids of calls that died with an old upstream, remembered so late answers to them are dropped. */
 const MAX_STALE_IDS = 1024
+/** Shortest hold that stands in for a fence's pong (see Resumption.quietMs). */
+const QUIET_MIN_MS = 100
+
+/** What let a fence pass: the pong to its ping, or holding frames back for `quietMs`; 'none' while it holds. */
+export type FenceProof = 'none' | 'pong' | 'quiet'
+/**
+ * How the newest handle's coverage is known: `exact` (an index, or a handle after a fence's pong), `inferred` (a
+ * handle after a quiet fence: exact if the upstream reads a frame within `quietMs`), `estimate` (split by the round trip).
+ */
+export type Coverage = 'exact' | 'inferred' | 'estimate'
 
 /**
  * Upstream closes after which the session is resumed on a new connection: Gemini's deadline and backend failures
@@ -103,6 +115,7 @@ export class Resumption {
   /** Messages up to this one were let go without a handle covering them. */
   #lostThrough = 0
   #coveredSeq = 0
+  #coverage: Coverage = 'exact'
   /** Sequence numbers settle() found answered before the handle: not replayed. */
   readonly #answered = new Set<number>()
   /** The upstream reports `lastConsumedClientMessageIndex`. */
@@ -290,6 +303,23 @@ export class Resumption {
     return (this.#pongMs !== undefined && this.#pongMs > limitMs) || this.#pingsWentUnanswered || this.#oldestPingOlderThan(limitMs)
   }
 
+  /** Pongs have come within a fence's time on this session: a fence can wait for its pong, the proof. */
+  get pongsInTime (): boolean {
+    return this.#pongMs !== undefined && !this.pongsLate
+  }
+
+  /**
+   * How long a fence holds frames back before the upstream is taken to have read every one sent before it, where no
+   * pong can tell: four of the shortest round trips measured (setup → setupComplete counts, and it is heavier than
+   * reading a frame), at least QUIET_MIN_MS, at most half the fence (a handle must still have time to come).
+   */
+  get quietMs (): number {
+    return Math.min(this.#options.fenceMs / 2, Math.max(QUIET_MIN_MS, 4 * this.#rttMs))
+  }
+
+  /** How the newest handle's coverage is known (after `settle`, for the switch it settled). */
+  get coverage (): Coverage { return this.#coverage }
+
   #oldestPingOlderThan (ms: number): boolean {
     const oldest = this.#pings[0]
     return oldest !== undefined && this.#now() - oldest.at > ms
@@ -313,6 +343,7 @@ export class Resumption {
     const estimated = this.#estimated
     if (estimated === undefined) return false
     this.#estimated = undefined
+    this.#coverage = 'estimate'
     const covered = Math.max(estimated.certain, this.#sentBefore(estimated.at - this.#rttMs, estimated.seq))
     this.#cover(covered)
     for (let seq = covered + 1; seq <= Math.min(estimated.seq, estimated.answered); seq++) {
@@ -323,11 +354,11 @@ export class Resumption {
   }
 
   /**
-   * A `sessionResumptionUpdate` body from the current upstream, arrived just now. `coversAll`:
-   * it came after a fence's pong, so it covers every message sent. Returns true when the new handle covers a client
-   * message no earlier handle did (the conversation moved on).
+   * A `sessionResumptionUpdate` body from the current upstream, arrived just now. `fence`: it came after a fence passed
+   * (by its pong, or by holding for `quietMs`), so it covers every message sent. Returns true when the new handle
+   * covers a client message no earlier handle did (the conversation moved on).
    */
-  onUpdate (update: unknown, coversAll = false): boolean {
+  onUpdate (update: unknown, fence: FenceProof = 'none'): boolean {
     if (field(update, 'resumable') !== true) {
       this.busy = true
       return false
@@ -340,6 +371,7 @@ export class Resumption {
     this.#callIds = []
     this.#estimated = undefined
     this.#answered.clear()
+    this.#coverage = 'exact'
     const index = Number(field(update, 'lastConsumedClientMessageIndex'))
     let covered: number
     if (Number.isInteger(index) && index >= 0) {
@@ -347,8 +379,9 @@ export class Resumption {
       // docs do not say): message i is sequence number #connectionBase + i - 1.
       this.#indexed = true
       covered = Math.min(this.#sentSeq, this.#connectionBase + index - 1)
-    } else if (coversAll) {
+    } else if (fence !== 'none') {
       covered = this.#sentSeq
+      if (fence === 'quiet') this.#coverage = 'inferred'
     } else {
       // Only what the upstream had surely read is let go now; the rest waits for a later handle or settle().
       covered = Math.min(this.#readSeq, this.#sentSeq)

@@ -19,7 +19,7 @@ import { GO_AWAY, SESSION_RESUMPTION_UPDATE, SETUP, conforms, shapeProblem } fro
 import {
   GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
   isResumableClose,
-  type ResumptionOptions,
+  type FenceProof, type ResumptionOptions,
 } from './resumption.js'
 import type { Dial } from './upstream.js'
 import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
@@ -111,10 +111,11 @@ export class LiveSession implements SessionIO {
   #switchTimer: NodeJS.Timeout | undefined = undefined
   /**
    * A planned switch waits for a handle known to cover every message: client messages are held back from the old
-   * upstream (kept in the log for the new one) until the pong to a ping sent after the last of them (`passed`), and
-   * then until a handle whose coverage is not an estimate (Resumption.estimated), at most `fenceMs`.
+   * upstream (kept in the log for the new one) until the pong to a ping sent after the last of them, or, where pongs
+   * are not known to come in time, for Resumption.quietMs (`passedBy`), and then until a handle whose coverage is not
+   * an estimate (Resumption.estimated), at most `fenceMs`.
    */
-  #fence: { seq: number, passed: boolean, timer: NodeJS.Timeout } | undefined = undefined
+  #fence: { seq: number, passedBy: FenceProof, timer: NodeJS.Timeout, quietTimer: NodeJS.Timeout | undefined } | undefined = undefined
   readonly #onUpstreamPong: (payload: Buffer) => void
   /** goAway was forwarded to a client that resumes itself: the end of this upstream is the client's business. */
   #clientWarned = false
@@ -542,7 +543,7 @@ export class LiveSession implements SessionIO {
     // Checked against their schemas before use; a malformed one is passed on as it came and changes nothing here.
     const fence = this.#fence
     if (update !== undefined && conforms(SESSION_RESUMPTION_UPDATE, update)) {
-      const advanced = resumption.onUpdate(update, fence?.passed === true)
+      const advanced = resumption.onUpdate(update, fence?.passedBy)
       // A checkpoint: the next handle after its pong surely covers what was sent until now.
       if (resumption.estimated && !resumption.pinging) this.#pingUpstream()
       // Progress: the handle surely covers more, or the resumed upstream finished a turn before it.
@@ -568,7 +569,7 @@ export class LiveSession implements SessionIO {
     } else if (fence !== undefined) {
       // The model is busy (generating, or waiting on a call): the held messages go on to the old upstream.
       if (resumption.busy) this.#liftFence()
-      else if (fence.passed && !resumption.estimated && resumption.relayedSinceHandle === 0) this.#switch('goAway')
+      else if (fence.passedBy !== 'none' && !resumption.estimated && resumption.relayedSinceHandle === 0) this.#switch('goAway')
     } else if (this.#switchTimer !== undefined && !resumption.busy) {
       this.#planSwitch()
     }
@@ -593,16 +594,13 @@ export class LiveSession implements SessionIO {
   /**
    * The model is idle. Move now when the newest handle is known to cover every message sent and no output came after
    * it (moving would replay the input that produced that output, and the client would get it twice). Without an
-   * index, fence the old upstream so the next handle covers everything (module comment of live/resumption), when the
-   * upstream pongs in time; otherwise the next resumable update (Gemini sends them at turn ends) is the moment.
+   * index, fence the old upstream so the next handle covers everything (module comment of live/resumption).
    */
   #planSwitch (): void {
     const resumption = this.#resumption
     const old = this.#upstream
     const fenceMs = this.#options.resumption.fenceMs
-    // An upstream that pongs later than a fence lasts (Gemini's have been measured at 8–30 s) cannot pass one: the
-    // client would wait for nothing. The switch then settles the newest handle's coverage by the round trip.
-    const fenceHelps = fenceMs > 0 && !resumption.pongsLate
+    const fenceHelps = fenceMs > 0
     if (resumption.relayedSinceHandle === 0 && (!resumption.estimated || !fenceHelps)) {
       this.#switch('goAway')
       return
@@ -612,8 +610,13 @@ export class LiveSession implements SessionIO {
     this.#ready = false
     const timer = setTimeout(this.#guard('fence timer', () => { this.#switch('goAway') }), fenceMs)
     timer.unref()
-    this.#fence = { seq: resumption.sentSeq, passed: false, timer }
-    this.log.debug({ fenceMs }, 'fencing the old upstream')
+    // An upstream whose pongs are not known to come in time (Gemini's have been measured at 8–30 s, longer than a
+    // fence) cannot pass one by its pong: holding back for several round trips stands in for it.
+    const quietMs = resumption.pongsInTime ? undefined : resumption.quietMs
+    const quietTimer = quietMs === undefined ? undefined : setTimeout(this.#guard('fence quiet timer', () => { this.#passFence('quiet') }), quietMs)
+    quietTimer?.unref()
+    this.#fence = { seq: resumption.sentSeq, passedBy: 'none', timer, quietTimer }
+    this.log.debug({ fenceMs, quietMs }, 'fencing the old upstream')
     this.#pingUpstream()
   }
 
@@ -627,9 +630,17 @@ export class LiveSession implements SessionIO {
     const resumption = this.#resumption
     if (!resumption.onPong(payload)) return
     const fence = this.#fence
-    if (fence === undefined || fence.passed || resumption.readSeq < fence.seq) return
-    // The old upstream has read every message sent to it: the next handle covers them all. The newest one may already.
-    fence.passed = true
+    if (fence === undefined || resumption.readSeq < fence.seq) return
+    this.#passFence('pong')
+  }
+
+  /** The old upstream has read every message sent to it: the next handle covers them all. The newest one may already. */
+  #passFence (proof: 'pong' | 'quiet'): void {
+    const fence = this.#fence
+    if (fence === undefined || fence.passedBy !== 'none') return
+    fence.passedBy = proof
+    clearTimeout(fence.quietTimer)
+    const resumption = this.#resumption
     if (!resumption.estimated && !resumption.busy && resumption.relayedSinceHandle === 0) this.#switch('goAway')
   }
 
@@ -639,6 +650,7 @@ export class LiveSession implements SessionIO {
     if (fence === undefined) return
     this.#fence = undefined
     clearTimeout(fence.timer)
+    clearTimeout(fence.quietTimer)
   }
 
   /** End a fence and write the held messages to the old upstream: frames flow again. */
@@ -696,8 +708,9 @@ export class LiveSession implements SessionIO {
       if (!this.#interceptor.inspectsUpstream || this.#interceptor.onUpstreamMessage(cancellation)) this.sendClient(cancellation)
     }
     // `estimatedCoverage`: no handle proved what the old upstream had read, so frames sent within a round trip of the
-    // newest handle may be repeated or missed (module comment of live/resumption).
-    this.log.info({ cause, replayed, cancelledCalls: deadCalls.length, lostTurn, estimatedCoverage: estimated }, 'resuming upstream')
+    // newest handle may be repeated or missed; `coverage` says how it is known (module comment of live/resumption).
+    const coverage = estimated ? 'estimate' : resumption.coverage
+    this.log.info({ cause, replayed, cancelledCalls: deadCalls.length, lostTurn, coverage, estimatedCoverage: coverage !== 'exact' }, 'resuming upstream')
     this.#openUpstream(true, after)
   }
 

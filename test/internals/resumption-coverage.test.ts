@@ -57,7 +57,7 @@ t.test('a handle without an index keeps what the upstream may not have read; a p
 t.test('a handle after a fence\'s pong covers every message sent', async (t) => {
   const { log, clock, send, replay } = harness()
   for (let i = 0; i < 5; i++) send(audio(i))
-  log.onUpdate(handle('h1'), true)
+  log.onUpdate(handle('h1'), 'pong')
   t.notOk(log.estimated)
   t.equal(log.size, 0)
   t.same(replay(), [])
@@ -164,4 +164,45 @@ t.test('pongs later than a fence lasts are noticed, also across a switch, and an
   clock.now += 2_500
   t.ok(log.onPong(third))
   t.ok(log.pongsLate, 'the newest pong took longer than the fence lasts')
+})
+
+t.test('a handle after a quiet fence covers every message sent, and says it is an inference', async (t) => {
+  const { log, send, replay } = harness()
+  for (let i = 0; i < 5; i++) send(audio(i))
+  log.onUpdate(handle('h1'), 'quiet')
+  t.notOk(log.estimated, 'nothing left to estimate')
+  t.equal(log.coverage, 'inferred', 'no pong proved it')
+  t.same(replay(), [], 'nothing replayed')
+  send(audio(5))
+  log.onUpdate(handle('h2'), 'pong')
+  t.equal(log.coverage, 'exact', 'a handle after a pong is proof')
+  send(audio(6))
+  log.onUpdate(handle('h3'))
+  t.ok(log.settle())
+  t.equal(log.coverage, 'estimate', 'a settled handle is an estimate')
+})
+
+t.test('the quiet hold is four of the shortest round trips, at least 100 ms, at most half the fence', async (t) => {
+  const { log } = harness()
+  t.equal(log.quietMs, 100, 'no round trip measured yet: the floor')
+  log.noteRoundTrip(40)
+  t.equal(log.quietMs, 160)
+  log.noteRoundTrip(90)
+  t.equal(log.quietMs, 160, 'a slower sample does not lengthen it: the shortest counts')
+  const slow = harness().log
+  slow.noteRoundTrip(900)
+  t.equal(slow.quietMs, 1000, 'at most half the 2 s fence, so a handle can still come within it')
+})
+
+t.test('pongs are in time only once one came within the fence, and not after a late one', async (t) => {
+  const { log, clock } = harness()
+  t.notOk(log.pongsInTime, 'unknown before the first pong: a fence holds quietly rather than wait for it')
+  const first = log.pingPayload()
+  clock.now += 20
+  t.ok(log.onPong(first))
+  t.ok(log.pongsInTime)
+  const second = log.pingPayload()
+  clock.now += 2_500
+  t.ok(log.onPong(second))
+  t.notOk(log.pongsInTime, 'the newest took longer than the fence lasts')
 })
