@@ -26,14 +26,7 @@
 import { performance } from 'node:perf_hooks'
 import { field, parseFrame, type JsonObject } from './protocol.js'
 import { ReplayLog } from './replay-log.js'
-
-/** Cheap byte tests on upstream frames; a false positive costs a parse, never a wrong result. */
-export const RESUMPTION_UPDATE_MARKER = Buffer.from('"sessionResumptionUpdate"')
-export const GO_AWAY_MARKER = Buffer.from('"goAway"')
-export const SETUP_COMPLETE_MARKER = Buffer.from('"setupComplete"')
-export const TOOL_CALL_MARKER = Buffer.from('"toolCall"')
-export const TURN_COMPLETE_MARKER = Buffer.from('"turnComplete"')
-const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_response')]
+import { mayCarryToolResponse } from './markers.js'
 /** Unanswered pings kept (a peer that never pongs must not grow the list). */
 const MAX_PINGS = 4
 /** Ids of calls that died with an old upstream, remembered so late answers to them are dropped. */
@@ -237,7 +230,7 @@ export class Resumption {
     const kept = log.retain((i) => {
       if (this.#answered.has(this.#firstSeq + i)) return false
       const data = log.data(i)
-      return !(isToolResponseFrame(data) && isToolResponse(data))
+      return !(mayCarryToolResponse(data) && isToolResponse(data))
     })
     this.#answered.clear()
     for (const id of this.#callIds) this.#rememberStale(id)
@@ -435,7 +428,7 @@ export class Resumption {
   get filtersClient (): boolean { return this.#staleIds.size > 0 }
 
   wantsClientFrame (data: Buffer): boolean {
-    return isToolResponseFrame(data)
+    return mayCarryToolResponse(data)
   }
 
   /**
@@ -469,11 +462,6 @@ export class Resumption {
 function isToolResponse (data: Buffer): boolean {
   const parsed = parseFrame(data)
   return parsed.ok && (parsed.kind === 'toolResponse')
-}
-
-function isToolResponseFrame (data: Buffer): boolean {
-  for (const marker of TOOL_RESPONSE_MARKERS) if (data.indexOf(marker) !== -1) return true
-  return false
 }
 
 /**

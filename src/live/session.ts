@@ -16,11 +16,10 @@ import {
 } from './protocol.js'
 import type { Interceptor } from './interceptor.js'
 import { GO_AWAY, SESSION_RESUMPTION_UPDATE, SETUP, conforms, shapeProblem } from './frame-schemas.js'
+import { Resumption, isResumableClose, type FenceProof, type ResumptionOptions } from './resumption.js'
 import {
-  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, Resumption, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
-  isResumableClose,
-  type FenceProof, type ResumptionOptions,
-} from './resumption.js'
+  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
+} from './markers.js'
 import type { Dial } from './upstream.js'
 import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'

@@ -17,13 +17,9 @@ import { passThrough, type Interceptor } from './interceptor.js'
 import { SERVER_FUNCTION_CALL, TOOL_CALL_CANCELLATION, TOOL_RESPONSE, conforms, shapeProblem } from './frame-schemas.js'
 import { effectiveBehavior } from './models.js'
 import { field, type JsonObject } from './protocol.js'
+import { SETUP_COMPLETE_MARKER, TOOL_TRAFFIC_MARKER, mayCarryToolResponse } from './markers.js'
 import type { SessionIO } from './session.js'
 
-/** Matches `"toolCall"` and `"toolCallCancellation"`; a false positive only costs a parse. */
-const TOOL_CALL_MARKER = Buffer.from('"toolCall')
-const TOOL_RESPONSE_MARKERS = [Buffer.from('oolResponse'), Buffer.from('ool_response')]
-/** Matches `"setupComplete"` / `"setup_complete"`: only looked for while conflict events wait for it. */
-const SETUP_COMPLETE_MARKER = Buffer.from('etup')
 /** Server call ids remembered for dropping client answers; old ones are forgotten first. */
 const MAX_REMEMBERED_IDS = 1024
 
@@ -186,7 +182,7 @@ export class ToolInterceptor implements Interceptor {
 
   wantsUpstreamFrame (data: Buffer): boolean {
     if (this.#pendingEvents !== undefined && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) return true
-    return this.#owned.size !== 0 && data.indexOf(TOOL_CALL_MARKER) !== -1
+    return this.#owned.size !== 0 && data.indexOf(TOOL_TRAFFIC_MARKER) !== -1
   }
 
   onUpstreamMessage (message: JsonObject): boolean {
@@ -206,9 +202,7 @@ export class ToolInterceptor implements Interceptor {
   }
 
   wantsClientFrame (data: Buffer): boolean {
-    if (this.#serverIds.size === 0) return false
-    for (const marker of TOOL_RESPONSE_MARKERS) if (data.indexOf(marker) !== -1) return true
-    return false
+    return this.#serverIds.size !== 0 && mayCarryToolResponse(data)
   }
 
   onClientMessage (message: JsonObject): boolean {
