@@ -164,7 +164,7 @@ Target ≥ ${TARGET_GET_RPS} req/s → **${bestRps >= TARGET_GET_RPS ? 'met' : '
 
 Relay frame p99 while 4 renders run at once versus idle (target within 10 %): measured by bench/tools.ts, see the
 "Tools" section ("Relay frame round trip while renders run"; render workers run at nice 19 by default,
-\`RENDER_WORKER_NICE\` in src/charts/render-pool.ts).
+\`WORKER_NICE\` in src/workers/priority.ts).
 `
 process.stdout.write(body)
 if (args['no-write'] !== true) writeSection('Charts', body)

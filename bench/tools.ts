@@ -207,8 +207,8 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     '',
     `livegate (\`src/main.ts\`, default config: ${DEFAULT_THREADS} render threads here; also with \`LIVEGATE_RENDER_THREADS\` ` +
       `set to ${THREAD_SETTINGS.filter((t) => !t.startsWith('default')).join(', ') || '(none)'}, each in a livegate of its own; ` +
-      'chart render workers run at nice 19 by default (RENDER_WORKER_NICE in src/charts/render-pool.ts); the ' +
-      '"workers at nice 19" rows also lower every other worker thread (maps) with bench/lib/worker-nice-hook.mjs, ' +
+      'chart render and map workers run at nice 19 by default (WORKER_NICE in src/workers/priority.ts); the ' +
+      '"workers at nice 19" rows also lower every other worker thread with bench/lib/worker-nice-hook.mjs, ' +
       'preloaded) and the simulator ' +
       `(echo mode plus the render script) in their own processes; ${AUDIO_SESSIONS} audio sessions at 50 frames/s through livegate ` +
       `(bench/lib/audio-load.ts, as in the Relay section) for ${DURATION_MS / 1000} s per round while K other sessions each ` +

@@ -6,10 +6,11 @@
  * caller's AbortSignal cancels it: piscina terminates the worker running an aborted task, which is safe with
  * @napi-rs/canvas (node-canvas aborts the process when a worker dies mid-encode: reference/chart-rendering.md §4.4).
  */
-import { fileURLToPath } from 'node:url'
-import path from 'node:path'
 import { Piscina } from 'piscina'
 import { LivegateError } from '../errors.js'
+import { WORKER_NICE } from '../workers/priority.js'
+import { startDeadline } from '../workers/start-deadline.js'
+import { workerFileBeside } from '../workers/worker-file.js'
 import type { RenderOutcome, RenderTask } from './render.js'
 import type { PoolTask } from './render-worker.js'
 
@@ -19,12 +20,9 @@ interface RenderPoolOptions {
   queue: number
   timeoutMs: number
   heapMb: number
-  /** CPU niceness of the worker threads (Linux: per thread), default RENDER_WORKER_NICE; 0 keeps normal priority. */
+  /** CPU niceness of the worker threads (Linux: per thread), default WORKER_NICE (workers/priority); 0 keeps normal priority. */
   nice?: number
 }
-
-/** Renders yield the CPU to the relay's event loop when they compete for it. */
-export const RENDER_WORKER_NICE = 19
 
 interface RenderedImage { bytes: Buffer, width: number, height: number, warnings: string[] }
 
@@ -40,46 +38,13 @@ export interface RenderPool {
   close (): Promise<void>
 }
 
-/**
- * The worker file next to this module: `render-worker.js` when compiled to dist/; under tsx (dev, tests) a small .mjs
- * bootstrap that registers tsx inside the worker, because Node 20 does not apply `--import tsx` to worker threads.
- */
-function workerFile (): string {
-  const here = fileURLToPath(import.meta.url)
-  const ext = path.extname(here)
-  return path.join(path.dirname(here), ext === '.ts' ? 'render-worker-tsx.mjs' : `render-worker${ext}`)
-}
-
-/** Polling step while a task waits in the queue past its deadline (the queue's own bound limits that wait). */
-const QUEUED_RECHECK_MS = 50
-
-/**
- * A timeout on the render itself, not on time spent queued: the deadline counts from when the worker starts the task
- * (it writes that moment into `started`), so a burst of requests does not turn queue wait into render timeouts.
- */
-function renderTimeout (timeoutMs: number): { signal: AbortSignal, started: Int32Array, submittedAt: number, clear (): void } {
-  const controller = new AbortController()
-  const started = new Int32Array(new SharedArrayBuffer(4))
-  const submittedAt = Date.now()
-  let timer: NodeJS.Timeout
-  const check = (): void => {
-    const startedAfter = Atomics.load(started, 0)
-    if (startedAfter === 0) { timer = setTimeout(check, QUEUED_RECHECK_MS); return }
-    const remaining = submittedAt + startedAfter + timeoutMs - Date.now()
-    if (remaining > 0) timer = setTimeout(check, remaining)
-    else controller.abort(new DOMException('render timed out', 'TimeoutError'))
-  }
-  timer = setTimeout(check, timeoutMs)
-  return { signal: controller.signal, started, submittedAt, clear: () => { clearTimeout(timer) } }
-}
-
 function isAbort (err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')
 }
 
 export function createRenderPool (options: RenderPoolOptions): RenderPool {
   const piscina = new Piscina<PoolTask, RenderOutcome>({
-    filename: workerFile(),
+    filename: workerFileBeside(import.meta.url),
     name: 'default',
     minThreads: options.threads,
     maxThreads: options.threads,
@@ -87,7 +52,7 @@ export function createRenderPool (options: RenderPoolOptions): RenderPool {
     idleTimeout: Infinity,
     maxQueue: options.queue,
     resourceLimits: { maxOldGenerationSizeMb: options.heapMb },
-    workerData: { nice: options.nice ?? RENDER_WORKER_NICE },
+    workerData: { nice: options.nice ?? WORKER_NICE },
   })
   // A worker that dies (heap limit) is reported on the task too; without a listener the pool's 'error' would throw.
   piscina.on('error', () => {})
@@ -102,7 +67,7 @@ export function createRenderPool (options: RenderPoolOptions): RenderPool {
     async run (task: RenderTask, signal?: AbortSignal): Promise<RenderedImage> {
       if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
       signal?.throwIfAborted()
-      const timeout = renderTimeout(options.timeoutMs)
+      const timeout = startDeadline(options.timeoutMs, 'render')
       const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal])
       pending++
       started++

@@ -5,12 +5,17 @@
  * task name, as piscina's `name` option selects them.
  */
 import { createCanvas, Image } from 'canvas'
+import { workerData } from 'piscina'
+import { lowerThisThread } from '../workers/priority.js'
+import { markStarted } from '../workers/start-deadline.js'
 import { gazetteer, type Place } from './geocode.js'
 import { drawBasemap, warmBasemap } from './render/basemap.js'
 import { drawOverlays, PIN_SIZES } from './render/overlays.js'
 import { drawPlaces, type Box } from './render/places.js'
 import { pixelOf, project } from './mercator.js'
 import type { MapScene } from './types.js'
+
+lowerThisThread((workerData as { nice?: unknown } | undefined)?.nice)
 
 export interface PlacedTile {
   /** Encoded image bytes (PNG/JPEG/WebP) as the tile server sent them. */
@@ -68,7 +73,7 @@ function pinBoxes (scene: MapScene): Box[] {
 
 export async function render (task: RenderTask): Promise<RenderOutput> {
   if (task.base.kind === 'offline') warmBasemap(task.scene.zoom)
-  if (task.started !== undefined) Atomics.store(task.started, 0, Math.max(1, Date.now() - (task.submittedAt ?? Date.now())))
+  if (task.started !== undefined) markStarted(task.started, task.submittedAt ?? Date.now())
   const { scene, base } = task
   const canvas = createCanvas(scene.width * scene.scale, scene.height * scene.scale)
   const ctx = canvas.getContext('2d')

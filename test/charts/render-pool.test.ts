@@ -90,7 +90,7 @@ test('a worker killed by its heap limit fails that render only; the process and 
 
 test('render worker threads run at a low CPU priority so the relay thread wins the cores', { skip: process.platform !== 'linux' && 'per-thread nice is Linux-only' }, async (t) => {
   const { readdirSync, readFileSync } = await import('node:fs')
-  const { RENDER_WORKER_NICE } = await import('../../src/charts/render-pool.js')
+  const { WORKER_NICE: RENDER_WORKER_NICE } = await import('../../src/workers/priority.js')
   const niceOf = (tid: string): number => {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) // field 19 (nice), counted after "(comm)"

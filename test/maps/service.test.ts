@@ -70,3 +70,20 @@ t.test('a map draw has a timeout like a chart render: past it, LG_ERR_MAP_TIMEOU
   const again = await maps.create({ args })
   t.equal(again.width, 1280, 'the same map draws on a pool with the default timeout')
 })
+
+t.test('map worker threads run at a low CPU priority so the relay thread wins the cores', { skip: process.platform !== 'linux' && 'per-thread nice is Linux-only' }, async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const os = await import('node:os')
+  const { WORKER_NICE } = await import('../../src/workers/priority.js')
+  const niceOf = (tid: string): number => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) // field 19 (nice), counted after "(comm)"
+    } catch { return Number.NaN } // a thread that ended meanwhile
+  }
+  const drawn = await maps.create({ args: { center: '-33.87,151.21', zoom: 9, markers: ['color:red|-33.87,151.21'] } })
+  t.ok(drawn.id, 'a map was drawn in a worker')
+  const nices = readdirSync('/proc/self/task').map(niceOf)
+  t.equal(niceOf(String(process.pid)), os.getPriority(), 'the main thread keeps its priority')
+  t.ok(nices.includes(WORKER_NICE), `a worker thread runs at nice ${WORKER_NICE} (${nices.join(',')})`)
+})
