@@ -4,6 +4,8 @@
  * container ignores SIGTERM unless the program handles it). SIGTERM (an orchestrator's stop) drains first: readiness
  * 503, open sessions get LIVEGATE_DRAIN_MS, then 1012 (see live/drain.ts); SIGINT (a developer's Ctrl-C) closes now.
  */
+// First: V8 settings that must hold before the gateway allocates (module comment of heap-tuning).
+import './heap-tuning.js'
 import { loadConfig } from './config.js'
 import { buildApp } from './app.js'
 import { isLivegateError } from './errors.js'

@@ -19,12 +19,19 @@ export const CLOCK_TICKS_PER_S = ((): number => {
 
 /** CPU seconds (user + system, every thread) from `/proc/<pid>/stat`, in clock ticks (10 ms steps). */
 export function cpuSecondsFromStat (pid: number): number {
+  const { user, system } = cpuSplit(pid)
+  return user + system
+}
+
+/**
+ * User and system CPU seconds (every thread) from `/proc/<pid>/stat`, in clock ticks (10 ms steps): where a relay's
+ * time goes between its own code and the kernel's socket work.
+ */
+export function cpuSplit (pid: number): { user: number, system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const utime = Number(rest[11])
-  const stime = Number(rest[12])
-  return (utime + stime) / CLOCK_TICKS_PER_S
+  return { user: Number(rest[11]) / CLOCK_TICKS_PER_S, system: Number(rest[12]) / CLOCK_TICKS_PER_S }
 }
 
 /**

@@ -1,77 +1,118 @@
 /**
  * @module live/replay-log
  * The client messages a session keeps until a resumption handle covers them (live/resumption.ts), in order. Small
- * messages are copied into shared slabs instead of keeping the Buffers ws hands over: those are one heap object per
- * frame, and kept for a second or more they all survive into V8's old generation, where the relay pays for them in
- * scavenges and full collections. A slab is one object for dozens of frames; the copy is a memcpy. Large messages
- * (video frames, long audio) get a buffer of their own. Entries are read back as views only to replay them.
+ * messages are copied into slabs instead of keeping the Buffers ws hands over: those are one heap object per frame,
+ * and kept for a second or more they all survive into V8's old generation, where the relay pays for them in
+ * scavenges and full collections. A slab is one object for dozens of frames; the copy is a memcpy. Slabs come from
+ * a pool shared by every session (live/slab-pool.ts) and go back to it once none of their entries is kept. Large
+ * messages (video frames, long audio) get a buffer of their own.
+ *
+ * Because slabs are reused, a view of an entry is valid only until the entry is dropped: `data` is for looking
+ * inside, `copy` for anything handed on (a socket may still hold a write when the entry goes).
  */
+import { replaySlabs, type SlabPool } from './slab-pool.js'
 
-const SLAB_BYTES = 32 * 1024
 /** Messages above this get a buffer of their own rather than a slab's remainder. */
-const OWN_BUFFER_BYTES = SLAB_BYTES / 4
+const OWN_BUFFER_FRACTION = 4
 /** Dropped entries are compacted away once they are this many and half the arrays. */
 const COMPACT_AFTER = 256
+/** Entry arrays longer than this are replaced once the log empties (an idle session keeps at most this many slots). */
+const SHRINK_ABOVE = 512
+
+interface Slab {
+  readonly buffer: Buffer
+  /** Entries kept in it. */
+  live: number
+  /** From the pool (given back when empty), or a large message's own buffer. */
+  readonly pooled: boolean
+}
+
+/** What a slot no entry uses holds: a dropped entry must not keep its buffer (a large message's own) alive. */
+const NO_SLAB: Slab = { buffer: Buffer.alloc(0), live: 0, pooled: false }
 
 export class ReplayLog {
-  #slab: Buffer | undefined = undefined
-  #slabUsed = 0
-  // Entry i (from #head) is #buffer[i].subarray(#offset[i], #offset[i] + #length[i]).
-  #buffer: Buffer[] = []
+  readonly #pool: SlabPool
+  readonly #ownBufferBytes: number
+  /** The slab new small messages go into. */
+  #current: Slab | undefined = undefined
+  #currentUsed = 0
+  // Entry i (from #head, before #end) is #slab[i].buffer.subarray(#offset[i], #offset[i] + #length[i]). The arrays
+  // are written by index and never shortened while the session lasts: a log fills and empties every second or so,
+  // and arrays rebuilt each time would be garbage that lives that long, promoted into the old generation.
+  #slab: Slab[] = []
   #offset: number[] = []
   #length: number[] = []
   #binary: boolean[] = []
   /** When each entry was written to the current upstream (0: not yet). */
   #sentAt: number[] = []
   #head = 0
+  #end = 0
   #bytes = 0
 
-  get size (): number { return this.#buffer.length - this.#head }
+  constructor (pool: SlabPool = replaySlabs) {
+    this.#pool = pool
+    this.#ownBufferBytes = pool.slabBytes / OWN_BUFFER_FRACTION
+  }
+
+  get size (): number { return this.#end - this.#head }
   get bytes (): number { return this.#bytes }
 
   push (data: Buffer, binary: boolean): void {
     const length = data.length
-    let buffer: Buffer
+    let slab: Slab
     let offset = 0
-    if (length > OWN_BUFFER_BYTES) {
-      buffer = Buffer.allocUnsafeSlow(length)
+    if (length > this.#ownBufferBytes) {
+      slab = { buffer: Buffer.allocUnsafeSlow(length), live: 0, pooled: false }
     } else {
-      if (this.#slab === undefined || this.#slabUsed + length > SLAB_BYTES) {
-        this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
-        this.#slabUsed = 0
+      if (this.#current === undefined || this.#currentUsed + length > this.#pool.slabBytes) {
+        this.#retireCurrent()
+        this.#current = { buffer: this.#pool.take(), live: 0, pooled: true }
+        this.#currentUsed = 0
       }
-      buffer = this.#slab
-      offset = this.#slabUsed
-      this.#slabUsed += length
+      slab = this.#current
+      offset = this.#currentUsed
+      this.#currentUsed += length
     }
-    data.copy(buffer, offset)
-    this.#buffer.push(buffer)
-    this.#offset.push(offset)
-    this.#length.push(length)
-    this.#binary.push(binary)
-    this.#sentAt.push(0)
+    data.copy(slab.buffer, offset)
+    slab.live++
+    const at = this.#end++
+    this.#slab[at] = slab
+    this.#offset[at] = offset
+    this.#length[at] = length
+    this.#binary[at] = binary
+    this.#sentAt[at] = 0
     this.#bytes += length
   }
 
-  /** Entry `i` (0: the oldest kept), as a view: for replaying and the rare look inside. */
+  /** Entry `i` (0: the oldest kept), as a view valid until the entry is dropped: to look inside, never to hand on. */
   data (i: number): Buffer {
     const at = this.#head + i
     const offset = this.#offset[at] as number
-    return (this.#buffer[at] as Buffer).subarray(offset, offset + (this.#length[at] as number))
+    return (this.#slab[at] as Slab).buffer.subarray(offset, offset + (this.#length[at] as number))
+  }
+
+  /** Entry `i`, copied: to send (replays and frames held during a dial are rare, so the copy costs nothing steady). */
+  copy (i: number): Buffer {
+    return Buffer.from(this.data(i))
   }
 
   binary (i: number): boolean { return this.#binary[this.#head + i] as boolean }
-  sentAt (i: number): number { return this.#sentAt[this.#head + i] ?? 0 }
-  setSentAt (i: number, time: number): void { this.#sentAt[this.#head + i] = time }
+  sentAt (i: number): number { return i < this.size ? this.#sentAt[this.#head + i] as number : 0 }
+  setSentAt (i: number, time: number): void { if (i < this.size) this.#sentAt[this.#head + i] = time }
 
   /** Let the oldest `n` entries go. */
   dropFront (n: number): void {
     const count = Math.min(n, this.size)
-    for (let i = 0; i < count; i++) this.#bytes -= this.#length[this.#head + i] as number
+    for (let i = 0; i < count; i++) {
+      const at = this.#head + i
+      this.#bytes -= this.#length[at] as number
+      this.#release(this.#slab[at] as Slab)
+      this.#slab[at] = NO_SLAB
+    }
     this.#head += count
-    if (this.#head === this.#buffer.length) {
+    if (this.#head === this.#end) {
       this.#clear()
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#buffer.length) {
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#end) {
       this.#compact((_i) => true)
     }
   }
@@ -79,7 +120,7 @@ export class ReplayLog {
   /** Keep only the entries `keep` accepts (by index from the oldest), each marked unsent. Returns how many are kept. */
   retain (keep: (i: number) => boolean): number {
     this.#compact(keep)
-    this.#sentAt.fill(0)
+    for (let at = this.#head; at < this.#end; at++) this.#sentAt[at] = 0
     return this.size
   }
 
@@ -90,33 +131,48 @@ export class ReplayLog {
       const from = this.#head + i
       if (!keep(i)) {
         this.#bytes -= this.#length[from] as number
+        this.#release(this.#slab[from] as Slab)
         continue
       }
-      this.#buffer[kept] = this.#buffer[from] as Buffer
+      this.#slab[kept] = this.#slab[from] as Slab
       this.#offset[kept] = this.#offset[from] as number
       this.#length[kept] = this.#length[from] as number
       this.#binary[kept] = this.#binary[from] as boolean
       this.#sentAt[kept] = this.#sentAt[from] as number
       kept++
     }
-    this.#buffer.length = kept
-    this.#offset.length = kept
-    this.#length.length = kept
-    this.#binary.length = kept
-    this.#sentAt.length = kept
+    for (let at = kept; at < this.#end; at++) this.#slab[at] = NO_SLAB
     this.#head = 0
+    this.#end = kept
     if (kept === 0) this.#clear()
   }
 
+  /** One entry of `slab` went: an emptied slab no longer written to goes back to the pool. */
+  #release (slab: Slab): void {
+    slab.live--
+    if (slab.live === 0 && slab !== this.#current && slab.pooled) this.#pool.give(slab.buffer)
+  }
+
+  /** Stop writing to the current slab; back to the pool if nothing in it is kept. */
+  #retireCurrent (): void {
+    const current = this.#current
+    this.#current = undefined
+    if (current !== undefined && current.live === 0) this.#pool.give(current.buffer)
+  }
+
   #clear (): void {
-    this.#buffer = []
-    this.#offset = []
-    this.#length = []
-    this.#binary = []
-    this.#sentAt = []
+    // Arrays grown far past a second of audio (a long monologue before a handle, a replay) are let go.
+    if (this.#slab.length > SHRINK_ABOVE) {
+      this.#slab = []
+      this.#offset = []
+      this.#length = []
+      this.#binary = []
+      this.#sentAt = []
+    }
     this.#head = 0
+    this.#end = 0
     this.#bytes = 0
-    // Never written again (a view of it may still be in a socket's write queue); an idle session holds none.
-    this.#slab = undefined
+    // An idle session holds no slab.
+    this.#retireCurrent()
   }
 }

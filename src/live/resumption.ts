@@ -177,11 +177,11 @@ export class Resumption {
   /** Messages kept for replay (sent or not). */
   get size (): number { return this.#log.size }
 
-  /** The oldest message not yet written to the current upstream. */
+  /** The oldest message not yet written to the current upstream, as a copy of its own (the log reuses its slabs). */
   nextUnsent (): { data: Buffer, binary: boolean } | undefined {
     const i = this.#sentSeq + 1 - this.#firstSeq
     if (i >= this.#log.size) return undefined
-    return { data: this.#log.data(i), binary: this.#log.binary(i) }
+    return { data: this.#log.copy(i), binary: this.#log.binary(i) }
   }
 
   /** The oldest unsent message was written to the upstream. */

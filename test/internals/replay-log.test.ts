@@ -1,7 +1,8 @@
-// The replay log copies small messages into shared slabs and hands them back byte for byte, in order, however they
+// The replay log copies small messages into pooled slabs and hands them back byte for byte, in order, however they
 // were dropped and filtered in between (src/live/replay-log.ts).
 import t from 'tap'
 import { ReplayLog } from '../../src/live/replay-log.js'
+import { SlabPool } from '../../src/live/slab-pool.js'
 
 function message (i: number): Buffer {
   // Sizes from a few bytes to past a slab, so entries straddle slab boundaries and some get buffers of their own.
@@ -38,4 +39,42 @@ t.test('hands back what was pushed, after drops, compaction and filtering', asyn
   log.dropFront(log.size)
   t.equal(log.size, 0)
   t.equal(log.bytes, 0)
+})
+
+t.test('slabs go back to the pool once nothing in them is kept, and reuse never changes a kept entry', async (t) => {
+  const pool = new SlabPool(1024, 8)
+  const first = new ReplayLog(pool)
+  const second = new ReplayLog(pool)
+  const frame = (i: number): Buffer => Buffer.alloc(200, i)
+  for (let i = 0; i < 12; i++) first.push(frame(i), false) // 5 to a slab: slabs 0, 1 full, slab 2 current
+  t.equal(pool.free, 0, 'every slab is fresh at first')
+  const copied = first.copy(0)
+  first.dropFront(4)
+  t.equal(pool.free, 0, 'a slab with one entry still kept stays out')
+  first.dropFront(1)
+  t.equal(pool.free, 1, 'the first slab is back once its last entry goes')
+  for (let i = 0; i < 5; i++) second.push(frame(100 + i), false)
+  t.equal(pool.free, 0, 'another session reused it')
+  t.ok(copied.equals(frame(0)), 'a copy handed on is not overwritten by the reuse')
+  let intact = true
+  for (let k = 0; k < first.size; k++) if (!first.data(k).equals(frame(5 + k))) intact = false
+  t.ok(intact, 'the entries still kept are untouched')
+  t.ok(second.data(4).equals(frame(104)))
+  first.dropFront(first.size)
+  t.equal(pool.free, 2, 'an emptied log gives back its current slab too: an idle session holds none')
+  first.push(Buffer.alloc(600, 1), true) // over a quarter slab: a buffer of its own, never pooled
+  first.dropFront(1)
+  t.equal(pool.free, 2)
+  const kept = second.retain((k) => k % 2 === 0)
+  t.equal(kept, 3)
+  second.retain(() => false)
+  t.equal(pool.free, 3, 'filtered away entries give their slab back as well')
+})
+
+t.test('the pool holds at most maxFree slabs', async (t) => {
+  const pool = new SlabPool(256, 2)
+  for (let i = 0; i < 5; i++) pool.give(Buffer.allocUnsafeSlow(256))
+  t.equal(pool.free, 2)
+  pool.give(Buffer.allocUnsafeSlow(100))
+  t.equal(pool.free, 2, 'a buffer of another size is not kept')
 })
