@@ -58,6 +58,15 @@ export function cpuSeconds (pid: number): number {
   return Number.isFinite(ns) && ns > 0 ? ns / 1e9 : cpuSecondsFromStat(pid)
 }
 
+/** CPU seconds of the process's main thread alone (its tid is the pid): the event loop, without GC helpers and workers. */
+export function mainThreadCpuSeconds (pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9
+  } catch {
+    return NaN
+  }
+}
+
 /** Resident set size in bytes. */
 export function rssBytes (pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')

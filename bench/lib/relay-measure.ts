@@ -7,7 +7,7 @@ import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { runAudioLoad, type AudioLoadOptions, type AudioLoadResult } from './audio-load.js'
 import { audioSetup, closeSessions, openSessions } from './live-client.js'
-import { cpuSeconds, cpuSplit, rssBytes } from './proc-stats.js'
+import { cpuSeconds, cpuSplit, mainThreadCpuSeconds, rssBytes } from './proc-stats.js'
 import { fixed, ms, summarize, type Summary } from './stats.js'
 import type { Target } from './targets.js'
 
@@ -60,10 +60,12 @@ export async function loadRound (target: Target, simulatorPid: number, sessions:
   const hostLoad = os.loadavg()[0] ?? NaN
   const cpu0 = cpuSeconds(target.child.pid)
   const split0 = cpuSplit(target.child.pid)
+  const main0 = mainThreadCpuSeconds(target.child.pid)
   const sim0 = cpuSeconds(simulatorPid)
   const load = await runAudioLoad(sockets, options)
   const cpuS = cpuSeconds(target.child.pid) - cpu0
   const split1 = cpuSplit(target.child.pid)
+  const mainUs = (mainThreadCpuSeconds(target.child.pid) - main0) * 1e6 / (load.sent + load.received)
   const frames = load.sent + load.received
   const userUs = (split1.user - split0.user) * 1e6 / frames
   const systemUs = (split1.system - split0.system) * 1e6 / frames
@@ -72,7 +74,7 @@ export async function loadRound (target: Target, simulatorPid: number, sessions:
   await sleep(500)
   process.stderr.write(`relay: ${sessions} sessions, ${target.name}: p50 ${ms(summarize(load.rtts).p50)} ms, ` +
     `p99 ${ms(summarize(load.rtts).p99)} ms, ${fixed(cpuS * 1e6 / (load.sent + load.received), 1)} µs CPU/frame ` +
-    `(user ${fixed(userUs, 1)}, system ${fixed(systemUs, 1)}), lost ${load.lost}, misrouted ${load.misrouted}, host load ${fixed(hostLoad, 1)}\n`)
+    `(user ${fixed(userUs, 1)}, system ${fixed(systemUs, 1)}; main thread ${fixed(mainUs, 1)}), lost ${load.lost}, misrouted ${load.misrouted}, host load ${fixed(hostLoad, 1)}\n`)
   return { load, cpuS, simulatorCpuS, hostLoad, userUsPerFrame: userUs, systemUsPerFrame: systemUs }
 }
 
