@@ -4,7 +4,7 @@
  * client's path and query, and pipes `(data, isBinary)` both ways without parsing anything. No auth, no setup
  * rewrite, no tool interception, no backpressure, no logging: the floor a Node relay on `ws` can reach.
  *
- * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0] [--like-livegate] [--fastify]`; it prints
+ * Run alone: `node --import tsx bench/bare-relay.ts --upstream http://127.0.0.1:9000 [--port 0] [--like-livegate] [--fastify] [--merged]`; it prints
  * `{"ready":{"port":N}}` once listening. Not a benchmark itself: bench/run.ts skips it.
  */
 import { once } from 'node:events'
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import WebSocket, { WebSocketServer } from 'ws'
+import { sendFrame } from '../src/live/frame-writer.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -32,6 +33,11 @@ export interface BareRelayOptions {
    * tell that per-frame work apart from everything else livegate's process carries.
    */
   perFrameLikeLivegate?: boolean
+  /**
+   * Ablation: write each frame as livegate does (src/live/frame-writer.ts: header and payload in one write, an all-zero
+   * masking key upstream) instead of through `ws.send`.
+   */
+  mergedWrites?: boolean
   /** Ablation: accept clients through Fastify and @fastify/websocket (as livegate does) instead of a plain ws server. */
   fastify?: boolean
   host?: string
@@ -50,10 +56,14 @@ function sendable (code: number): number {
   return (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999) ? code : 1011
 }
 
+function zeroMask (mask: Buffer): void {
+  mask[0] = mask[1] = mask[2] = mask[3] = 0
+}
+
 /** The per-connection relay: dial `base + url` and pipe both ways. */
-function createPipe (base: string, likeLivegate: boolean) {
+function createPipe (base: string, likeLivegate: boolean, merged: boolean) {
   return function relay (client: WebSocket, url: string): void {
-    const upstream = new WebSocket(base + url, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES })
+    const upstream = new WebSocket(base + url, { perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES, ...(merged ? { generateMask: zeroMask } : {}) })
     let pending: Array<{ data: Buffer, binary: boolean }> | undefined = []
     const counters = { frames: 0, bytes: 0, toolCalls: 0, paused: false }
     const onSent = (): void => {
@@ -61,6 +71,7 @@ function createPipe (base: string, likeLivegate: boolean) {
     }
     client.on('message', (data: Buffer, isBinary: boolean) => {
       if (pending !== undefined) pending.push({ data, binary: isBinary })
+      else if (merged) sendFrame(upstream, 'zero-key', data, isBinary)
       else if (!likeLivegate) upstream.send(data, isBinary ? BINARY : TEXT)
       else {
         counters.frames++
@@ -75,6 +86,10 @@ function createPipe (base: string, likeLivegate: boolean) {
       for (const frame of queued) upstream.send(frame.data, frame.binary ? BINARY : TEXT)
     })
     upstream.on('message', (data: Buffer, isBinary: boolean) => {
+      if (merged) {
+        sendFrame(client, 'unmasked', data, isBinary)
+        return
+      }
       if (!likeLivegate) {
         client.send(data, isBinary ? BINARY : TEXT)
         return
@@ -100,7 +115,7 @@ function createPipe (base: string, likeLivegate: boolean) {
 
 export async function startBareRelay (options: BareRelayOptions): Promise<BareRelay> {
   const base = options.upstreamUrl.replace(/^http/, 'ws').replace(/\/+$/, '')
-  const relay = createPipe(base, options.perFrameLikeLivegate === true)
+  const relay = createPipe(base, options.perFrameLikeLivegate === true, options.mergedWrites === true)
   if (options.fastify === true) return await startOnFastify(relay, options)
   const wss = new WebSocketServer({
     host: options.host ?? '127.0.0.1',
@@ -137,13 +152,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       port: { type: 'string', default: '0' },
       'like-livegate': { type: 'boolean', default: false },
       fastify: { type: 'boolean', default: false },
+      merged: { type: 'boolean', default: false },
     },
   })
   if (values.upstream === undefined) {
     process.stderr.write('usage: bare-relay.ts --upstream http://127.0.0.1:PORT [--port N]\n')
     process.exit(2)
   }
-  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port), perFrameLikeLivegate: values['like-livegate'], fastify: values.fastify })
+  const relay = await startBareRelay({ upstreamUrl: values.upstream, port: Number(values.port), perFrameLikeLivegate: values['like-livegate'], fastify: values.fastify, mergedWrites: values.merged })
   process.stdout.write(`${JSON.stringify({ ready: { port: relay.port } })}\n`)
   process.on('SIGTERM', () => { void relay.close().then(() => process.exit(0)) })
 }

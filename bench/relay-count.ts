@@ -8,7 +8,7 @@
  * set-up are not counted. Writes the "Relay instruction counts" section of bench/RESULTS.md.
  *
  *   npm run bench -- relay-count [--sessions 100] [--frames 200] [--warm 200] [--rounds 1]
- *                                [--targets bare,bare-fastify,livegate] [--tool callgrind|none] [--no-write]
+ *                                [--targets bare,bare-fastify,bare-merged,livegate] [--tool callgrind|none] [--no-write]
  *
  * `--tool none` runs the relays plainly and reports syscalls and CPU time per round trip instead (CPU time is only
  * meaningful on a quiet machine). `--annotate N` prints the N functions with the most instructions of each target
@@ -112,6 +112,9 @@ function spec (key: string): TargetSpec {
   }
   if (key === 'bare-like') {
     return { name: 'bare relay + livegate\'s per-frame work', start: async (up, launch) => await spawnReporting('bare-relay', BARE_RELAY, ['--upstream', up, '--like-livegate'], RELAY_NODE_ARGS, launch) }
+  }
+  if (key === 'bare-merged') {
+    return { name: 'bare relay, frames written in one write', start: async (up, launch) => await spawnReporting('bare-relay', BARE_RELAY, ['--upstream', up, '--merged'], RELAY_NODE_ARGS, launch) }
   }
   if (key === 'livegate') return livegateSpec('livegate', {})
   const variant = /^livegate:(.+)$/.exec(key)

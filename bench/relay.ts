@@ -10,7 +10,8 @@
  *
  * `--targets` may add `bare-like`: the bare relay doing livegate's per-frame work (bare-relay.ts --like-livegate),
  * which separates the cost of that work from the rest of livegate's process; and `bare-fastify`: the bare pipe behind
- * Fastify + @fastify/websocket, as livegate accepts clients.
+ * Fastify + @fastify/websocket, as livegate accepts clients; and `bare-merged`: the bare pipe writing each frame in one
+ * write with an all-zero masking key upstream (src/live/frame-writer.ts), as livegate does.
  */
 import { parseArgs } from 'node:util'
 import { runAudioLoad } from './lib/audio-load.js'
@@ -43,7 +44,7 @@ const IDLE_SESSIONS = Number(args.idle)
  * rotated order, and the samples pooled.
  */
 const ROUNDS = Number(args.rounds)
-const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'bare-fastify' | 'livegate'>
+const TARGET_KEYS = args.targets.split(',') as Array<'direct' | 'bare' | 'bare-like' | 'bare-fastify' | 'bare-merged' | 'livegate'>
 const LIVEGATE_ENV = Object.fromEntries(args['livegate-env'].split(',').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const WARMUP_SESSIONS = 50
 const WARMUP_LOAD_MS = 3_000
@@ -218,7 +219,7 @@ const measureKey = (sessions: number, key: string): string => `${sessions}\u0000
 // decisions, which core it lands on beside the load client), by more than the relays differ. New processes each
 // round average that out instead of crediting it to one relay.
 for (let round = 0; round < ROUNDS; round++) {
-  const targets = await startTargets({ livegateEnv: LIVEGATE_ENV, bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify') })
+  const targets = await startTargets({ livegateEnv: LIVEGATE_ENV, bareLikeLivegate: TARGET_KEYS.includes('bare-like'), bareOnFastify: TARGET_KEYS.includes('bare-fastify'), bareMerged: TARGET_KEYS.includes('bare-merged') })
   try {
     if (round === 0 && IDLE_SESSIONS > 0) {
       for (const target of [targets.bare, targets.livegate]) if (target !== undefined) idle.push(await idleRun(target, IDLE_SESSIONS))

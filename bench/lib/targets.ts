@@ -30,6 +30,8 @@ export interface Targets {
   readonly 'bare-like': Target | undefined
   /** Only when started with `bareOnFastify: true`. */
   readonly 'bare-fastify': Target | undefined
+  /** Only when started with `bareMerged: true`. */
+  readonly 'bare-merged': Target | undefined
   readonly livegate: Target
   stop (): Promise<void>
 }
@@ -43,6 +45,8 @@ export interface TargetOptions {
   bareLikeLivegate?: boolean
   /** Also start the bare relay behind Fastify + @fastify/websocket (`--fastify`, an ablation). Default false. */
   bareOnFastify?: boolean
+  /** Also start the bare relay writing frames as livegate does (`--merged`, an ablation). Default false. */
+  bareMerged?: boolean
   /** Extra node flags for the relays (e.g. a profiler hook), not the simulator. */
   relayNodeArgs?: readonly string[]
 }
@@ -65,6 +69,10 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
       ? await spawnReporting('bare-relay-on-fastify', BARE_RELAY, ['--upstream', upstream, '--fastify'], options.relayNodeArgs)
       : undefined
     if (bareFastify !== undefined) started.push(bareFastify)
+    const bareMerged = options.bareMerged === true
+      ? await spawnReporting('bare-relay-merged', BARE_RELAY, ['--upstream', upstream, '--merged'], options.relayNodeArgs)
+      : undefined
+    if (bareMerged !== undefined) started.push(bareMerged)
     const livegate = await spawnLivegate({
       GEMINI_API_KEY: SERVER_KEY,
       LIVEGATE_UPSTREAM_URL: upstream,
@@ -78,6 +86,7 @@ export async function startTargets (options: TargetOptions = {}): Promise<Target
       bare: bare === undefined ? undefined : { name: 'bare ws relay', url: liveUrl(`http://127.0.0.1:${String(bare.info.port)}`, CLIENT_TOKEN), child: bare },
       'bare-like': bareLike === undefined ? undefined : { name: 'bare relay + livegate\'s per-frame work', url: liveUrl(`http://127.0.0.1:${String(bareLike.info.port)}`, CLIENT_TOKEN), child: bareLike },
       'bare-fastify': bareFastify === undefined ? undefined : { name: 'bare relay on Fastify + @fastify/websocket', url: liveUrl(`http://127.0.0.1:${String(bareFastify.info.port)}`, CLIENT_TOKEN), child: bareFastify },
+      'bare-merged': bareMerged === undefined ? undefined : { name: 'bare relay, frames written in one write', url: liveUrl(`http://127.0.0.1:${String(bareMerged.info.port)}`, CLIENT_TOKEN), child: bareMerged },
       livegate: { name: 'livegate', url: liveUrl(`http://127.0.0.1:${String(livegate.info.port)}`, CLIENT_TOKEN), child: livegate },
       stop,
     }

@@ -21,6 +21,7 @@ import {
   GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
 } from './markers.js'
 import type { Dial } from './upstream.js'
+import { sendFrame, type FrameMode } from './frame-writer.js'
 import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'
 
@@ -95,6 +96,8 @@ export class LiveSession implements SessionIO {
   readonly #setupLimits: ParseLimits
   readonly #interceptor: Interceptor
   #upstream: WebSocket | undefined = undefined
+  /** How relayed frames are written upstream (live/frame-writer.ts), from the dial. */
+  #upstreamMode: FrameMode = 'ws'
   #upstreamOpen = false
   /** Client frames go straight upstream; otherwise they wait in the replay log (dialing, or resuming). */
   #ready = false
@@ -201,6 +204,7 @@ export class LiveSession implements SessionIO {
   #openUpstream (resume: boolean, after: Promise<void> | undefined): void {
     const dial = (this.#dial as () => Dial)()
     this.#upstream = dial.socket
+    this.#upstreamMode = dial.frameMode
     this.#upstreamOpen = false
     this.#ready = false
     this.upstreamConnections++
@@ -257,7 +261,7 @@ export class LiveSession implements SessionIO {
     const upstream = this.#upstream as WebSocket
     const log = this.#resumption
     for (let next = log.nextUnsent(); next !== undefined; next = log.nextUnsent()) {
-      upstream.send(next.data, next.binary ? BINARY : TEXT, this.#sentCallback(upstream, next.data, this.#onUpstreamSent))
+      sendFrame(upstream, this.#upstreamMode, next.data, next.binary, this.#sentCallback(upstream, next.data, this.#onUpstreamSent))
       log.markSent()
     }
     this.#ready = true
@@ -472,7 +476,7 @@ export class LiveSession implements SessionIO {
       }
       return
     }
-    upstream.send(data, binary ? BINARY : TEXT, this.#sentCallback(upstream, data, this.#onUpstreamSent))
+    sendFrame(upstream, this.#upstreamMode, data, binary, this.#sentCallback(upstream, data, this.#onUpstreamSent))
     this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {
       this.#clientPaused = true
@@ -730,7 +734,7 @@ export class LiveSession implements SessionIO {
   #toClient (data: Buffer, binary: boolean): void {
     const client = this.#client
     if (client.readyState !== client.OPEN) return
-    client.send(data, binary ? BINARY : TEXT, this.#sentCallback(client, data, this.#onClientSent))
+    sendFrame(client, 'unmasked', data, binary, this.#sentCallback(client, data, this.#onClientSent))
     if (!this.#upstreamPaused && client.bufferedAmount > this.#options.highWaterBytes) {
       this.#upstreamPaused = true
       this.#upstream?.pause()

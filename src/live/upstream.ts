@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws'
 import { LivegateError } from '../errors.js'
+import type { FrameMode } from './frame-writer.js'
 import { livePath, type ApiVersion } from './protocol.js'
 
 export interface UpstreamTarget {
@@ -44,6 +45,8 @@ export interface Dial {
   readonly socket: WebSocket
   /** Settles once: resolves when open; rejects with a LivegateError naming the cause and the host, never the key. */
   readonly opened: Promise<WebSocket>
+  /** How relayed frames are written to it (live/frame-writer.ts): `zero-key` where it needs no masking key. */
+  readonly frameMode: FrameMode
 }
 
 /**
@@ -71,12 +74,13 @@ function zeroMask (mask: Buffer): void {
 export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dial {
   const host = upstreamHost(target.baseUrl)
   const url = upstreamUrl(target)
+  const masked = needsMaskingKey(url)
   const socket = new WebSocket(url, {
     perMessageDeflate: false,
     maxPayload: options.maxPayload,
     handshakeTimeout: options.connectTimeoutMs,
     followRedirects: false,
-    ...(needsMaskingKey(url) ? {} : { generateMask: zeroMask }),
+    ...(masked ? {} : { generateMask: zeroMask }),
     ...(target.bearer === undefined ? {} : { headers: { authorization: `Bearer ${target.bearer}` } }),
   })
   const opened = new Promise<WebSocket>((resolve, reject) => {
@@ -112,5 +116,5 @@ export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dia
     })
     socket.once('close', () => fail(new LivegateError('LG_ERR_UPSTREAM_UNREACHABLE', `dial to upstream ${host} abandoned`)))
   })
-  return { socket, opened }
+  return { socket, opened, frameMode: masked ? 'ws' : 'zero-key' }
 }

@@ -1,0 +1,73 @@
+/**
+ * @module live/frame-writer
+ * Relayed data frames go out as one write of header and payload together. ws frames a Buffer as two chunks (header,
+ * payload) and writes them corked, so every relayed frame takes Node's buffered-write path (`cork`, two `write`s,
+ * `uncork`, `_writev`, a write request per batch) where one small copy and one `write` do: the copy of a frame of a
+ * few KB costs less than that machinery, and a bare ws relay pays it only on the server side (its masked client
+ * frames are merged). The bytes on the wire are exactly what `ws.send` would write (RFC 6455 §5.2: FIN set, RSV clear,
+ * shortest length form, the mask key when the socket is a client's); only the number of syscall buffers differs.
+ *
+ * A frame is handed to ws itself whenever this module could not write it the same way: a socket not open (ws reports
+ * the error), a masking key that is not all zeros (mode `ws`: ws masks into its own merged copy), a payload above
+ * `MERGE_MAX_BYTES` (copying would cost more than the corked write), or a ws whose sender is queueing (it only does
+ * for permessage-deflate and Blob data, neither used here, but a frame must never overtake one queued before it).
+ */
+import type { Duplex } from 'node:stream'
+import WebSocket from 'ws'
+
+/** Above this a payload is written by ws as header + payload (no copy). */
+export const MERGE_MAX_BYTES = 16 * 1024
+
+const OPCODE_TEXT = 0x01
+const OPCODE_BINARY = 0x02
+const FIN = 0x80
+const MASK_BIT = 0x80
+
+/** The parts of ws's WebSocket this module relies on, beyond its public API (ws 8: lib/websocket.js, lib/sender.js). */
+interface WsInternals {
+  _socket: Duplex | null
+  _sender: { _state: number } | null
+}
+
+/**
+ * How frames to a socket are written: `unmasked` (a server's socket: no key), `zero-key` (a client's socket whose
+ * masking key is all zeros: live/upstream.ts says when), `ws` (ws frames them, e.g. with a random key).
+ */
+export type FrameMode = 'unmasked' | 'zero-key' | 'ws'
+
+const BINARY = { binary: true } as const
+const TEXT = { binary: false } as const
+
+/**
+ * Send one data frame (`binary`: opcode 2, else 1) with `data` as its payload, as `socket.send(data, { binary })`
+ * would, in one write. `cb` as ws's send callback.
+ */
+export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, binary: boolean, cb?: (err?: Error) => void): void {
+  const internals = socket as unknown as WsInternals
+  const raw = internals._socket
+  const length = data.length
+  if (mode === 'ws' || socket.readyState !== WebSocket.OPEN || raw === null || length > MERGE_MAX_BYTES || length === 0 ||
+      internals._sender === null || internals._sender._state !== 0) {
+    socket.send(data, binary ? BINARY : TEXT, cb)
+    return
+  }
+  const keyBytes = mode === 'zero-key' ? 4 : 0
+  const lengthBytes = length > 125 ? 2 : 0
+  const offset = 2 + lengthBytes + keyBytes
+  const frame = Buffer.allocUnsafe(offset + length)
+  frame[0] = FIN | (binary ? OPCODE_BINARY : OPCODE_TEXT)
+  if (lengthBytes === 0) frame[1] = length
+  else {
+    frame[1] = 126
+    frame[2] = length >>> 8
+    frame[3] = length & 0xff
+  }
+  if (keyBytes !== 0) {
+    frame[1] |= MASK_BIT
+    // XOR with the all-zero key leaves the payload as it is.
+    frame[offset - 4] = frame[offset - 3] = frame[offset - 2] = frame[offset - 1] = 0
+  }
+  data.copy(frame, offset)
+  // Node calls it with null on success where ws's type says undefined; ws hands it to the same write.
+  raw.write(frame, cb as ((err?: Error | null) => void) | undefined)
+}
