@@ -18,6 +18,8 @@ const OWN_BUFFER_FRACTION = 4
 const COMPACT_AFTER = 256
 /** Entry arrays longer than this are replaced once the log empties (an idle session keeps at most this many slots). */
 const SHRINK_ABOVE = 512
+/** Slots a log starts with: a second of 20 ms audio chunks, and room to spare. */
+const INITIAL_SLOTS = 64
 
 interface Slab {
   readonly buffer: Buffer
@@ -37,14 +39,16 @@ export class ReplayLog {
   #current: Slab | undefined = undefined
   #currentUsed = 0
   // Entry i (from #head, before #end) is #slab[i].buffer.subarray(#offset[i], #offset[i] + #length[i]). The arrays
-  // are written by index and never shortened while the session lasts: a log fills and empties every second or so,
-  // and arrays rebuilt each time would be garbage that lives that long, promoted into the old generation.
+  // are written by index and kept while the session lasts: a log fills and empties every second or so, and arrays
+  // rebuilt each time would be garbage that lives that long, promoted into the old generation. All but #slab are typed
+  // arrays: V8's marker never walks them, and at hundreds of sessions JS arrays of a second of entries each were a
+  // seventh of the heap it walks several times a second (bench/RESULTS.md "Relay cost").
   #slab: Slab[] = []
-  #offset: number[] = []
-  #length: number[] = []
-  #binary: boolean[] = []
+  #offset = new Int32Array(INITIAL_SLOTS)
+  #length = new Int32Array(INITIAL_SLOTS)
+  #binary = new Uint8Array(INITIAL_SLOTS)
   /** When each entry was written to the current upstream (0: not yet). */
-  #sentAt: number[] = []
+  #sentAt = new Float64Array(INITIAL_SLOTS)
   #head = 0
   #end = 0
   #bytes = 0
@@ -76,10 +80,11 @@ export class ReplayLog {
     data.copy(slab.buffer, offset)
     slab.live++
     const at = this.#end++
+    if (at === this.#offset.length) this.#grow()
     this.#slab[at] = slab
     this.#offset[at] = offset
     this.#length[at] = length
-    this.#binary[at] = binary
+    this.#binary[at] = binary ? 1 : 0
     this.#sentAt[at] = 0
     this.#bytes += length
   }
@@ -96,7 +101,7 @@ export class ReplayLog {
     return Buffer.from(this.data(i))
   }
 
-  binary (i: number): boolean { return this.#binary[this.#head + i] as boolean }
+  binary (i: number): boolean { return this.#binary[this.#head + i] === 1 }
   sentAt (i: number): number { return i < this.size ? this.#sentAt[this.#head + i] as number : 0 }
   setSentAt (i: number, time: number): void { if (i < this.size) this.#sentAt[this.#head + i] = time }
 
@@ -137,7 +142,7 @@ export class ReplayLog {
       this.#slab[kept] = this.#slab[from] as Slab
       this.#offset[kept] = this.#offset[from] as number
       this.#length[kept] = this.#length[from] as number
-      this.#binary[kept] = this.#binary[from] as boolean
+      this.#binary[kept] = this.#binary[from] as number
       this.#sentAt[kept] = this.#sentAt[from] as number
       kept++
     }
@@ -145,6 +150,23 @@ export class ReplayLog {
     this.#head = 0
     this.#end = kept
     if (kept === 0) this.#clear()
+  }
+
+  /** Twice the slots, entries kept. */
+  #grow (): void {
+    const slots = this.#offset.length * 2
+    const offset = new Int32Array(slots)
+    offset.set(this.#offset)
+    this.#offset = offset
+    const length = new Int32Array(slots)
+    length.set(this.#length)
+    this.#length = length
+    const binary = new Uint8Array(slots)
+    binary.set(this.#binary)
+    this.#binary = binary
+    const sentAt = new Float64Array(slots)
+    sentAt.set(this.#sentAt)
+    this.#sentAt = sentAt
   }
 
   /** One entry of `slab` went: an emptied slab no longer written to goes back to the pool. */
@@ -162,12 +184,12 @@ export class ReplayLog {
 
   #clear (): void {
     // Arrays grown far past a second of audio (a long monologue before a handle, a replay) are let go.
-    if (this.#slab.length > SHRINK_ABOVE) {
+    if (this.#offset.length > SHRINK_ABOVE) {
       this.#slab = []
-      this.#offset = []
-      this.#length = []
-      this.#binary = []
-      this.#sentAt = []
+      this.#offset = new Int32Array(INITIAL_SLOTS)
+      this.#length = new Int32Array(INITIAL_SLOTS)
+      this.#binary = new Uint8Array(INITIAL_SLOTS)
+      this.#sentAt = new Float64Array(INITIAL_SLOTS)
     }
     this.#head = 0
     this.#end = 0
