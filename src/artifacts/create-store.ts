@@ -10,7 +10,6 @@ import type { Config } from '../config.js'
 import { LivegateError } from '../errors.js'
 import { FsStore } from './fs-store.js'
 import { MemoryStore } from './memory-store.js'
-import { RedisStore } from './redis-store.js'
 import type { ArtifactStore } from './store.js'
 import { TieredStore } from './tiered-store.js'
 
@@ -35,6 +34,8 @@ export async function createArtifactStore (store: Config['store']): Promise<Arti
     case 'redis': {
       // Shared by every replica; the memory tier in front saves a round trip for hot artifacts. Keys name their
       // content (hashes, tile coordinates), so a replica's memory copy is never stale, at worst kept after a delete.
+      // Loaded only here: a gateway without Redis keeps ioredis out of the heap its collector walks.
+      const { RedisStore } = await import('./redis-store.js')
       const cold = new RedisStore({ url: store.location, ttlSeconds: store.ttlSeconds })
       try {
         await cold.ready()

@@ -5,7 +5,6 @@
  * token), this process's memory otherwise. The client is its own (not the artifact store's): token checks must not
  * queue behind artifact traffic, and either can fail without the other.
  */
-import { Redis } from 'ioredis'
 import { LivegateError } from '../errors.js'
 
 export interface UseCounter {
@@ -40,6 +39,8 @@ const USE_KEY_PREFIX = 'livegate:token-uses:'
 const COMMAND_TIMEOUT_MS = 3000
 
 export async function createRedisUseCounter (url: string, keyPrefix = USE_KEY_PREFIX): Promise<UseCounter> {
+  // Loaded only where Redis is used: a gateway without it keeps ioredis out of the heap its collector walks.
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -5,7 +5,7 @@
  * A Redis that cannot be reached never refuses a client: the limit is skipped (and logged by the caller), the same
  * choice as @fastify/rate-limit's `skipOnError` for the REST limit.
  */
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { LivegateError } from '../errors.js'
 
@@ -77,6 +77,8 @@ export function redisCounters (redis: Redis, prefix = LIMIT_KEY_PREFIX): LimitCo
  * skip rather than hold sessions and requests. Errors name host:port only, never the URL's password.
  */
 export async function connectLimitRedis (url: string): Promise<Redis> {
+  // Loaded only where Redis is used (see auth/use-counter.ts).
+  const { Redis } = await import('ioredis')
   const parsed = new URL(url)
   const where = `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
   const redis = new Redis(url, {

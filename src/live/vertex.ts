@@ -10,7 +10,7 @@
  * valid token is at hand; google-auth-library does the fetching (metadata server, GOOGLE_APPLICATION_CREDENTIALS,
  * workload identity federation) and caches it.
  */
-import { GoogleAuth } from 'google-auth-library'
+import type { GoogleAuth } from 'google-auth-library'
 import type { FastifyBaseLogger } from 'fastify'
 import type { VertexConfig } from '../config.js'
 import { LivegateError } from '../errors.js'
@@ -51,11 +51,13 @@ export interface AccessTokenSource {
 
 /** Application Default Credentials through google-auth-library, refreshed before they expire. */
 export function createAdcTokenSource (vertex: VertexConfig, log: FastifyBaseLogger): AccessTokenSource {
-  const auth = new GoogleAuth({
+  // Loaded on the first refresh: a gateway on the Gemini API keeps google-auth-library out of its heap.
+  let auth: Promise<GoogleAuth> | undefined
+  const authClient = async (): Promise<GoogleAuth> => await (auth ??= import('google-auth-library').then(({ GoogleAuth }) => new GoogleAuth({
     scopes: [CLOUD_PLATFORM_SCOPE],
     projectId: vertex.project,
     ...(vertex.credentialsFile === undefined ? {} : { keyFilename: vertex.credentialsFile }),
-  })
+  })))
   let token: string | undefined
   let expiresAt = 0
   let timer: NodeJS.Timeout | undefined
@@ -69,7 +71,7 @@ export function createAdcTokenSource (vertex: VertexConfig, log: FastifyBaseLogg
 
   async function refresh (): Promise<void> {
     try {
-      const client = await auth.getClient()
+      const client = await (await authClient()).getClient()
       const { token: fresh } = await client.getAccessToken()
       if (typeof fresh !== 'string' || fresh === '') throw new Error('the credentials gave no access token')
       const expiry = client.credentials.expiry_date ?? Date.now() + 3600 * 1000

@@ -16,7 +16,7 @@
 import dns from 'node:dns'
 import type { LookupAddress } from 'node:dns'
 import { isIP } from 'node:net'
-import { Agent, request } from 'undici'
+import type { Agent } from 'undici'
 import { LivegateError } from '../errors.js'
 import type { AddressPolicy } from './address-policy.js'
 
@@ -92,11 +92,17 @@ function causeOf (err: unknown): unknown {
 
 export function createOutbound (limits: OutboundLimits, options: { addressPolicy?: AddressPolicy } = {}): Outbound {
   const policy = options.addressPolicy
-  const agent = new Agent({
-    connect: { timeout: limits.timeoutMs, ...(policy === undefined ? {} : { lookup: checkedLookup(policy) }) },
-    headersTimeout: limits.timeoutMs,
-    bodyTimeout: limits.timeoutMs,
-  })
+  // undici is loaded, and the agent made, on the first call: most gateways never call out (offline maps, inline chart
+  // data), and a module that size stays out of the heap the relay's collector walks.
+  let agent: Promise<{ agent: Agent, request: typeof import('undici').request }> | undefined
+  const client = async (): Promise<{ agent: Agent, request: typeof import('undici').request }> => await (agent ??= import('undici').then(({ Agent, request }) => ({
+    agent: new Agent({
+      connect: { timeout: limits.timeoutMs, ...(policy === undefined ? {} : { lookup: checkedLookup(policy) }) },
+      headersTimeout: limits.timeoutMs,
+      bodyTimeout: limits.timeoutMs,
+    }),
+    request,
+  })))
 
   const timedOut = (provider: string): LivegateError =>
     new LivegateError('LG_ERR_OUTBOUND_TIMEOUT', `${provider} did not answer within ${limits.timeoutMs} ms`, { provider })
@@ -118,7 +124,8 @@ export function createOutbound (limits: OutboundLimits, options: { addressPolicy
       call.signal?.addEventListener('abort', onAbort, { once: true })
       if (call.signal?.aborted === true) controller.abort()
       try {
-        const res = await request(target, { dispatcher: agent, signal: controller.signal, ...(call.headers === undefined ? {} : { headers: call.headers }) })
+        const { agent: dispatcher, request } = await client()
+        const res = await request(target, { dispatcher, signal: controller.signal, ...(call.headers === undefined ? {} : { headers: call.headers }) })
         const declared = Number(res.headers['content-length'])
         if (Number.isFinite(declared) && declared > limits.maxBytes) {
           res.body.destroy()
@@ -144,6 +151,8 @@ export function createOutbound (limits: OutboundLimits, options: { addressPolicy
         call.signal?.removeEventListener('abort', onAbort)
       }
     },
-    async close () { await agent.close() },
+    async close () {
+      if (agent !== undefined) await (await agent).agent.close()
+    },
   }
 }
