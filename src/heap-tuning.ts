@@ -10,9 +10,21 @@
  * Nearly all a relay allocates dies within a frame, which is what the young generation is for. The flag is read at
  * each collection, so setting it here, before the gateway allocates, takes effect. A `--allocation-site-pretenuring`
  * given on the command line wins.
+ *
+ * The heap sizes (node-flags.ts) can only be given on node's command line; `missingNodeFlags` names those the process
+ * was started without, for main to warn about.
  */
 import { setFlagsFromString } from 'node:v8'
+import { RELAY_NODE_FLAGS } from './node-flags.js'
 
 if (!process.execArgv.some((arg) => arg.includes('allocation-site-pretenuring'))) {
   setFlagsFromString('--no-allocation-site-pretenuring')
+}
+
+/** The flags of node-flags.ts this process was started without (an own `--flag=value` of the same name counts). */
+export function missingNodeFlags (execArgv: readonly string[] = process.execArgv): string[] {
+  return RELAY_NODE_FLAGS.filter((flag) => {
+    const name = flag.slice(0, flag.indexOf('='))
+    return !execArgv.some((arg) => arg === name || arg.startsWith(`${name}=`) || arg.replaceAll('_', '-').startsWith(`${name}=`))
+  })
 }

@@ -5,7 +5,7 @@
  * 503, open sessions get LIVEGATE_DRAIN_MS, then 1012 (see live/drain.ts); SIGINT (a developer's Ctrl-C) closes now.
  */
 // First: V8 settings that must hold before the gateway allocates (module comment of heap-tuning).
-import './heap-tuning.js'
+import { missingNodeFlags } from './heap-tuning.js'
 import { loadConfig } from './config.js'
 import { buildApp } from './app.js'
 import { isLivegateError } from './errors.js'
@@ -44,6 +44,10 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
   await app.listen({ host: config.host, port: config.port })
+  const missing = missingNodeFlags()
+  if (missing.length > 0) {
+    app.log.warn({ missingNodeFlags: missing }, 'node was started without livegate\'s heap flags: under load its garbage collector will take more CPU (`npm start`, the livegate bin and the container give them)')
+  }
 }
 
 await main()

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { RELAY_NODE_FLAGS } from '../../src/node-flags.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const GC_HOOK = fileURLToPath(new URL('./gc-hook.mjs', import.meta.url))
@@ -133,7 +134,8 @@ export async function spawnLivegate (env: Record<string, string>, extraNodeArgs:
   const readyTimeoutMs = launch?.readyTimeoutMs ?? READY_TIMEOUT_MS
   const port = await freePort()
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', LIVEGATE_HOST: '127.0.0.1', ...env, LIVEGATE_PORT: String(port) }
-  const proc = spawn(...command(launch, nodeArgs('src/main.ts', [], extraNodeArgs)), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
+  // With the heap flags `npm start` gives (src/node-flags.ts).
+  const proc = spawn(...command(launch, nodeArgs('src/main.ts', [], [...RELAY_NODE_FLAGS, ...extraNodeArgs])), { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] })
   const failed = exitError('livegate', proc)
   failed.catch(() => {})
   const deadline = Date.now() + readyTimeoutMs
