@@ -152,6 +152,11 @@ export class ReplayLog {
     if (kept === 0) this.#clear()
   }
 
+  /** The session is over: every slab goes back to the pool (the log is empty after). */
+  close (): void {
+    this.dropFront(this.size)
+  }
+
   /** Twice the slots, entries kept. */
   #grow (): void {
     const slots = this.#offset.length * 2

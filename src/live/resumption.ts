@@ -177,6 +177,9 @@ export class Resumption {
   /** Messages kept for replay (sent or not). */
   get size (): number { return this.#log.size }
 
+  /** The session ended: the log's slabs go back to the pool. */
+  close (): void { this.#log.close() }
+
   /** The oldest message not yet written to the current upstream, as a copy of its own (the log reuses its slabs). */
   nextUnsent (): { data: Buffer, binary: boolean } | undefined {
     const i = this.#sentSeq + 1 - this.#firstSeq

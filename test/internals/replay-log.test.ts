@@ -71,10 +71,32 @@ t.test('slabs go back to the pool once nothing in them is kept, and reuse never 
   t.equal(pool.free, 3, 'filtered away entries give their slab back as well')
 })
 
-t.test('the pool holds at most maxFree slabs', async (t) => {
+t.test('the pool holds at most as many free slabs as are out, and at least minFree', async (t) => {
   const pool = new SlabPool(256, 2)
   for (let i = 0; i < 5; i++) pool.give(Buffer.allocUnsafeSlow(256))
-  t.equal(pool.free, 2)
+  t.equal(pool.free, 2, 'none out: minFree')
   pool.give(Buffer.allocUnsafeSlow(100))
   t.equal(pool.free, 2, 'a buffer of another size is not kept')
+
+  const taken = Array.from({ length: 10 }, () => pool.take())
+  t.equal(pool.out, 10)
+  t.equal(pool.free, 0)
+  // Handles cover many logs at once: half the slabs come back together and are wanted again soon.
+  for (const slab of taken.slice(0, 5)) pool.give(slab)
+  t.equal(pool.free, 5, 'kept while as many are still out')
+  const again = Array.from({ length: 5 }, () => pool.take())
+  t.ok(again.every((slab) => taken.includes(slab)), 'reused, not allocated')
+  for (const slab of [...taken.slice(5), ...again]) pool.give(slab)
+  t.equal(pool.out, 0)
+  t.equal(pool.free, 2, 'once all are back the pool shrinks to minFree')
+})
+
+t.test('a closed log gives every slab back', async (t) => {
+  const pool = new SlabPool(1024, 0)
+  const log = new ReplayLog(pool)
+  for (let i = 0; i < 12; i++) log.push(Buffer.alloc(200, i), false)
+  t.equal(pool.out, 3)
+  log.close()
+  t.equal(pool.out, 0, 'nothing out after close')
+  t.equal(log.size, 0)
 })
