@@ -16,7 +16,10 @@ export interface Interceptor {
   onSetup (setup: JsonObject): JsonObject | undefined
   /** Whether upstream frames need looking at at all in this session. */
   readonly inspectsUpstream: boolean
-  /** Cheap byte test of an upstream frame; a false positive costs one parse, never a wrong result. */
+  /**
+   * Cheap byte test of an upstream frame; a false positive costs one parse, never a wrong result. Asked only about
+   * frames that carry one of live/markers.ts's upstream markers (`mayCarryUpstreamMarker`): look for those.
+   */
   wantsUpstreamFrame (data: Buffer): boolean
   /** A parsed upstream message. Return true to forward the original frame to the client, false to drop it. */
   onUpstreamMessage (message: JsonObject): boolean

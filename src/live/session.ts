@@ -18,7 +18,7 @@ import type { Interceptor } from './interceptor.js'
 import { GO_AWAY, SESSION_RESUMPTION_UPDATE, SETUP, conforms, shapeProblem } from './frame-schemas.js'
 import { Resumption, isResumableClose, type FenceProof, type ResumptionOptions } from './resumption.js'
 import {
-  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER,
+  GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER, mayCarryUpstreamMarker,
 } from './markers.js'
 import type { Dial } from './upstream.js'
 import { sendFrame, type FrameMode } from './frame-writer.js'
@@ -491,6 +491,12 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
+    // One pass over the frame for every marker below; most frames (audio, text) carry none.
+    if (!mayCarryUpstreamMarker(data)) {
+      if (this.#resumption.enabled) this.#resumption.outputSeen()
+      this.#toClient(data, isBinary)
+      return
+    }
     if (mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
     if (resumption.awaitingSetupComplete && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
@@ -760,6 +766,7 @@ export class LiveSession implements SessionIO {
       else upstream.terminate()
     }
     this.#interceptor.close()
+    this.#resumption.close()
     return true
   }
 
