@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=128 --max-semi-space-size=32
+#!/usr/bin/env -S node --initial-old-space-size=128
 /**
  * @module cli
  * The package's `livegate` bin: `--help` prints the configuration table (ENV_VARS), `--port` and `--host` override
