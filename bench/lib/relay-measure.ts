@@ -38,6 +38,8 @@ export interface IdleRow {
   sessions: number
   beforeBytes: number
   afterBytes: number
+  /** RSS with twice `sessions` open (after a full GC). */
+  moreBytes: number
   /** RSS after the sessions closed and a full GC (the allocator may keep freed pages: not a leak test). */
   afterCloseBytes: number
   /** V8 heap in use after a full GC: before, with the sessions open, after they closed (a leak test). */
@@ -111,7 +113,12 @@ export function pool (sessions: number, target: string, measures: readonly Round
   }
 }
 
-/** RSS growth of the target's process per idle session (after a full GC both times), past a small warm-up. */
+/**
+ * RSS growth of the target's process per idle session (after a full GC each time), past a small warm-up: for the
+ * first `sessions` (what opening them cost, one-time growth of the heap and code included), and for `sessions` more
+ * (the marginal cost, the slope: what each further idle session costs once the process is warm). The first figure
+ * depends on how much free room the heap had before (a process that loaded more modules has more), the slope does not.
+ */
 export async function idleRun (target: Target, sessions: number): Promise<IdleRow> {
   await closeSessions(await openSessions(target.url, 20, audioSetup()))
   await sleep(500)
@@ -121,11 +128,17 @@ export async function idleRun (target: Target, sessions: number): Promise<IdleRo
   await sleep(1000)
   const heapOpen = await target.child.collectGarbage()
   const afterBytes = rssBytes(target.child.pid)
+  const more = await openSessions(target.url, sessions, audioSetup())
+  await sleep(1000)
+  await target.child.collectGarbage()
+  const moreBytes = rssBytes(target.child.pid)
+  await closeSessions(more)
   await closeSessions(sockets)
   await sleep(1000)
   const heapClosed = await target.child.collectGarbage()
   const afterCloseBytes = rssBytes(target.child.pid)
-  process.stderr.write(`relay: ${sessions} idle sessions, ${target.name}: +${fixed((afterBytes - beforeBytes) / sessions / 1024, 1)} KB/session\n`)
+  process.stderr.write(`relay: ${sessions} idle sessions, ${target.name}: +${fixed((afterBytes - beforeBytes) / sessions / 1024, 1)} KB/session, ` +
+    `${sessions} more: +${fixed((moreBytes - afterBytes) / sessions / 1024, 1)} KB/session\n`)
   const heapUsed = { before: heapBefore?.heapUsed ?? NaN, open: heapOpen?.heapUsed ?? NaN, closed: heapClosed?.heapUsed ?? NaN }
-  return { target: target.name, sessions, beforeBytes, afterBytes, afterCloseBytes, heapUsed }
+  return { target: target.name, sessions, beforeBytes, afterBytes, moreBytes, afterCloseBytes, heapUsed }
 }
