@@ -200,7 +200,8 @@ function report (rows: readonly LoadRow[], idle: readonly IdleRow[], started: Da
       'that extra process competing for the same cores, for the bare relay and livegate alike.',
     '- At 1 session the relay is idle between frames, so each frame pays a full wake-up (epoll, read, write): the ' +
       'per-frame CPU there is dominated by that and by the process\'s idle timers, not by relaying.',
-    '- "not echoed": frames with no echo within 3 s after the last send. The cores column adds up what the three ' +
+    '- "not echoed": frames that never came back (after the last send the load waits until every echo came or none came ' +
+      'for 3 s: an overloaded host delivers seconds late, and that lateness is in the RTT columns). The cores column adds up what the three ' +
       'processes used; when it nears the machine\'s core count (minus what other tenants take, see host load) every ' +
       'queue grows, and RTTs measure that backlog.',
     '- "host load" is the 1-minute load average at the start of each round: other work on the machine. The run ' +
