@@ -29,6 +29,13 @@ interface Slab {
   readonly pooled: boolean
 }
 
+/** A copy of `array` with room for `slots` entries. */
+function grown<T extends Int32Array | Uint8Array | Float64Array> (array: T, slots: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(slots)
+  bigger.set(array)
+  return bigger
+}
+
 /** What a slot no entry uses holds: a dropped entry must not keep its buffer (a large message's own) alive. */
 const NO_SLAB: Slab = { buffer: Buffer.alloc(0), live: 0, pooled: false }
 
@@ -160,18 +167,10 @@ export class ReplayLog {
   /** Twice the slots, entries kept. */
   #grow (): void {
     const slots = this.#offset.length * 2
-    const offset = new Int32Array(slots)
-    offset.set(this.#offset)
-    this.#offset = offset
-    const length = new Int32Array(slots)
-    length.set(this.#length)
-    this.#length = length
-    const binary = new Uint8Array(slots)
-    binary.set(this.#binary)
-    this.#binary = binary
-    const sentAt = new Float64Array(slots)
-    sentAt.set(this.#sentAt)
-    this.#sentAt = sentAt
+    this.#offset = grown(this.#offset, slots)
+    this.#length = grown(this.#length, slots)
+    this.#binary = grown(this.#binary, slots)
+    this.#sentAt = grown(this.#sentAt, slots)
   }
 
   /** One entry of `slab` went: an emptied slab no longer written to goes back to the pool. */

@@ -100,3 +100,20 @@ t.test('a closed log gives every slab back', async (t) => {
   t.equal(pool.out, 0, 'nothing out after close')
   t.equal(log.size, 0)
 })
+
+t.test('entries stay intact as the log grows past its first slots', async (t) => {
+  const pool = new SlabPool(4096, 0)
+  const log = new ReplayLog(pool)
+  const frame = (i: number): Buffer => Buffer.alloc(50 + (i % 7), i % 251)
+  for (let i = 0; i < 300; i++) {
+    log.push(frame(i), i % 3 === 0)
+    log.setSentAt(i, i + 0.5)
+  }
+  let intact = true
+  for (let i = 0; i < 300; i++) {
+    if (!log.data(i).equals(frame(i)) || log.binary(i) !== (i % 3 === 0) || log.sentAt(i) !== i + 0.5) intact = false
+  }
+  t.ok(intact, '300 entries: bytes, frame type and send time as written')
+  log.dropFront(150)
+  t.ok(log.data(0).equals(frame(150)) && log.sentAt(0) === 150.5, 'and after dropping the oldest half')
+})
