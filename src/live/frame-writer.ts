@@ -25,8 +25,8 @@ const MASK_BIT = 0x80
 
 /** The parts of ws's WebSocket this module relies on, beyond its public API (ws 8: lib/websocket.js, lib/sender.js). */
 interface WsInternals {
-  _socket: Duplex | null
-  _sender: { _state: number } | null
+  _socket?: Duplex | null
+  _sender?: { _state?: number } | null
 }
 
 /**
@@ -46,8 +46,9 @@ export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, bin
   const internals = socket as unknown as WsInternals
   const raw = internals._socket
   const length = data.length
-  if (mode === 'ws' || socket.readyState !== WebSocket.OPEN || raw === null || length > MERGE_MAX_BYTES || length === 0 ||
-      internals._sender === null || internals._sender._state !== 0) {
+  // A ws whose internals are not what this module knows (another major version) is left to frame its own.
+  if (mode === 'ws' || socket.readyState !== WebSocket.OPEN || raw === null || raw === undefined || length > MERGE_MAX_BYTES ||
+      length === 0 || internals._sender?._state !== 0) {
     socket.send(data, binary ? BINARY : TEXT, cb)
     return
   }
