@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import websocket from '@fastify/websocket'
 import Fastify from 'fastify'
 import WebSocket, { WebSocketServer } from 'ws'
-import { sendFrame } from '../src/live/frame-writer.js'
+import { sendFrame, zeroMask } from '../src/live/frame-writer.js'
 
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
@@ -54,10 +54,6 @@ function sendable (code: number): number {
   if (code === 1005) return 1000
   if (code === 1006) return 1011
   return (code >= 1000 && code <= 1014 && code !== 1004) || (code >= 3000 && code <= 4999) ? code : 1011
-}
-
-function zeroMask (mask: Buffer): void {
-  mask[0] = mask[1] = mask[2] = mask[3] = 0
 }
 
 /** The per-connection relay: dial `base + url` and pipe both ways. */

@@ -25,6 +25,9 @@ if (!process.execArgv.some((arg) => arg.includes('allocation-site-pretenuring'))
 export function missingNodeFlags (execArgv: readonly string[] = process.execArgv): string[] {
   return RELAY_NODE_FLAGS.filter((flag) => {
     const name = flag.slice(0, flag.indexOf('='))
-    return !execArgv.some((arg) => arg === name || arg.startsWith(`${name}=`) || arg.replaceAll('_', '-').startsWith(`${name}=`))
+    return !execArgv.some((arg) => {
+      const spelled = arg.replaceAll('_', '-') // V8 takes either spelling
+      return spelled === name || spelled.startsWith(`${name}=`)
+    })
   })
 }

@@ -35,6 +35,14 @@ interface WsInternals {
  */
 export type FrameMode = 'unmasked' | 'zero-key' | 'ws'
 
+/**
+ * ws's `generateMask` for a client socket that masks with the all-zero key (RFC 6455 §5.3 asks for a random one; see
+ * live/upstream.ts for where none is needed). ws then skips the XOR, and `zero-key` frames carry the same key.
+ */
+export function zeroMask (mask: Buffer): void {
+  mask[0] = mask[1] = mask[2] = mask[3] = 0
+}
+
 const BINARY = { binary: true } as const
 const TEXT = { binary: false } as const
 

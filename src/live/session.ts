@@ -491,26 +491,22 @@ export class LiveSession implements SessionIO {
     this.upstreamFrames++
     this.upstreamBytes += data.length
     this.#upstreamBinary = isBinary
-    // One pass over the frame for every marker below; most frames (audio, text) carry none.
-    if (!mayCarryUpstreamMarker(data)) {
-      if (this.#resumption.enabled) this.#resumption.outputSeen()
-      this.#toClient(data, isBinary)
-      return
-    }
-    if (mayCarryUsage(data)) this.#readUsage(data)
+    // One pass over the frame for every marker below; most frames (audio, text) carry none and skip the rest.
+    const marked = mayCarryUpstreamMarker(data)
+    if (marked && mayCarryUsage(data)) this.#readUsage(data)
     const resumption = this.#resumption
-    if (resumption.awaitingSetupComplete && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
+    if (marked && resumption.awaitingSetupComplete && data.indexOf(SETUP_COMPLETE_MARKER) !== -1) {
       resumption.setupCompleted()
       if (this.#awaitingResume) {
         this.#resumed()
         return
       }
     }
-    if (this.#resumesWithoutProgress > 0 && data.indexOf(TURN_COMPLETE_MARKER) !== -1) this.#turnSinceResume = true
+    if (marked && this.#resumesWithoutProgress > 0 && data.indexOf(TURN_COMPLETE_MARKER) !== -1) this.#turnSinceResume = true
     // Parsed at most once, and only when a marker says something here reads the frame.
     let parsed: ParsedFrame | undefined
     if (resumption.enabled) {
-      if (data.indexOf(TOOL_CALL_MARKER) !== -1) {
+      if (marked && data.indexOf(TOOL_CALL_MARKER) !== -1) {
         parsed = parseFrame(data)
         const toolCall = parsed.ok ? field(parsed.message, 'toolCall') : undefined
         if (toolCall !== undefined) {
@@ -520,7 +516,7 @@ export class LiveSession implements SessionIO {
         }
       }
       let lifecycle = false
-      if (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1) {
+      if (marked && (data.indexOf(RESUMPTION_UPDATE_MARKER) !== -1 || data.indexOf(GO_AWAY_MARKER) !== -1)) {
         parsed ??= parseFrame(data)
         lifecycle = parsed.ok && this.#isLifecycle(parsed.message)
         if (lifecycle && parsed.ok && !this.#onLifecycle(parsed.message)) return
@@ -528,7 +524,7 @@ export class LiveSession implements SessionIO {
       // Only model output counts towards a turn the client saw part of.
       if (!lifecycle) resumption.outputSeen()
     }
-    if (this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
+    if (marked && this.#interceptor.inspectsUpstream && this.#interceptor.wantsUpstreamFrame(data)) {
       parsed ??= parseFrame(data)
       if (parsed.ok && !this.#interceptor.onUpstreamMessage(parsed.message)) return
     }

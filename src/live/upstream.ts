@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws'
 import { LivegateError } from '../errors.js'
-import type { FrameMode } from './frame-writer.js'
+import { zeroMask, type FrameMode } from './frame-writer.js'
 import { livePath, type ApiVersion } from './protocol.js'
 
 export interface UpstreamTarget {
@@ -67,9 +67,6 @@ export function needsMaskingKey (url: string): boolean {
   return !(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
 }
 
-function zeroMask (mask: Buffer): void {
-  mask[0] = mask[1] = mask[2] = mask[3] = 0
-}
 
 export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dial {
   const host = upstreamHost(target.baseUrl)

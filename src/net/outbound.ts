@@ -90,12 +90,15 @@ function causeOf (err: unknown): unknown {
   return err
 }
 
+/** undici's agent for one Outbound and its `request`, once loaded. */
+interface UndiciClient { agent: Agent, request: typeof import('undici').request }
+
 export function createOutbound (limits: OutboundLimits, options: { addressPolicy?: AddressPolicy } = {}): Outbound {
   const policy = options.addressPolicy
   // undici is loaded, and the agent made, on the first call: most gateways never call out (offline maps, inline chart
   // data), and a module that size stays out of the heap the relay's collector walks.
-  let agent: Promise<{ agent: Agent, request: typeof import('undici').request }> | undefined
-  const client = async (): Promise<{ agent: Agent, request: typeof import('undici').request }> => await (agent ??= import('undici').then(({ Agent, request }) => ({
+  let agent: Promise<UndiciClient> | undefined
+  const client = async (): Promise<UndiciClient> => await (agent ??= import('undici').then(({ Agent, request }) => ({
     agent: new Agent({
       connect: { timeout: limits.timeoutMs, ...(policy === undefined ? {} : { lookup: checkedLookup(policy) }) },
       headersTimeout: limits.timeoutMs,

@@ -2,11 +2,7 @@ import t from 'tap'
 import { once } from 'node:events'
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { MERGE_MAX_BYTES, sendFrame } from '../../src/live/frame-writer.js'
-
-function zeroMask (mask: Buffer): void {
-  mask[0] = mask[1] = mask[2] = mask[3] = 0
-}
+import { MERGE_MAX_BYTES, sendFrame, zeroMask } from '../../src/live/frame-writer.js'
 
 /** Bytes after the HTTP upgrade, one direction of a TCP connection. */
 class Tap {
