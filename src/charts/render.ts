@@ -9,6 +9,7 @@
 import * as vega from 'vega'
 import * as vl from 'vega-lite'
 import { expressionInterpreter } from 'vega-interpreter'
+import { releaseCanvas } from '../workers/release-pixels.js'
 import type { ErrorCode } from '../errors.js'
 import { createLockedLoader, type LockedLoader } from './locked-loader.js'
 import { DEFAULT_OUTBOUND_LIMITS, type OutboundLimits } from '../net/outbound.js'
@@ -164,13 +165,17 @@ async function renderWith (task: RenderTask, locked: LockedLoader): Promise<Rend
       return { ok: true, bytes: Buffer.from(svg), width, height, warnings }
     }
     const canvas = await view.toCanvas(task.scale) as unknown as { width: number, height: number, encodeSync (f: 'png'): Buffer }
-    const imageFailed = loadOutcome(locked)
-    if (imageFailed !== undefined) return imageFailed
-    // Synchronous: this already runs off the main thread, and the async encode queues on libuv's thread pool
-    // (measured 18 ms vs 7 ms for the five-film chart on a loaded host). A worker terminated mid-encode is safe with
-    // @napi-rs/canvas (checked: terminate() during encodeSync of a 4096² canvas, process unharmed).
-    const png = canvas.encodeSync('png')
-    return { ok: true, bytes: png, width: canvas.width, height: canvas.height, warnings }
+    try {
+      const imageFailed = loadOutcome(locked)
+      if (imageFailed !== undefined) return imageFailed
+      // Synchronous: this already runs off the main thread, and the async encode queues on libuv's thread pool
+      // (measured 18 ms vs 7 ms for the five-film chart on a loaded host). A worker terminated mid-encode is safe with
+      // @napi-rs/canvas (checked: terminate() during encodeSync of a 4096² canvas, process unharmed).
+      const png = canvas.encodeSync('png')
+      return { ok: true, bytes: png, width: canvas.width, height: canvas.height, warnings }
+    } finally {
+      releaseCanvas(canvas)
+    }
   } catch (err) {
     return fail('LG_ERR_RENDER_INVALID_SPEC', `chart failed to render: ${err instanceof Error ? err.message : String(err)}`)
   } finally {

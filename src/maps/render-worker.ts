@@ -4,9 +4,10 @@
  * first use) and map drawing (base map or tiles, then overlays, then PNG encode). Exports one function per
  * task name, as piscina's `name` option selects them.
  */
-import { createCanvas, Image } from 'canvas'
+import { createCanvas, Image, type Canvas } from 'canvas'
 import { workerData } from 'piscina'
 import { lowerThisThread } from '../workers/priority.js'
+import { releaseCanvas, releaseImage } from '../workers/release-pixels.js'
 import { markStarted } from '../workers/start-deadline.js'
 import { gazetteer, type Place } from './geocode.js'
 import { drawBasemap, warmBasemap } from './render/basemap.js'
@@ -74,8 +75,16 @@ function pinBoxes (scene: MapScene): Box[] {
 export async function render (task: RenderTask): Promise<RenderOutput> {
   if (task.base.kind === 'offline') warmBasemap(task.scene.zoom)
   if (task.started !== undefined) markStarted(task.started, task.submittedAt ?? Date.now())
-  const { scene, base } = task
+  const { scene } = task
   const canvas = createCanvas(scene.width * scene.scale, scene.height * scene.scale)
+  try {
+    return await draw(canvas, task)
+  } finally {
+    releaseCanvas(canvas)
+  }
+}
+
+async function draw (canvas: Canvas, { scene, base }: RenderTask): Promise<RenderOutput> {
   const ctx = canvas.getContext('2d')
   ctx.scale(scene.scale, scene.scale)
   const badTiles: number[] = []
@@ -94,6 +103,7 @@ export async function render (task: RenderTask): Promise<RenderOutput> {
       if (img === undefined) badTiles.push(i)
       else ctx.drawImage(img, t.x, t.y, 256, 256)
     })
+    for (const img of images) if (img !== undefined) releaseImage(img)
   }
   drawOverlays(ctx, scene)
   const png = await canvas.encode('png')
