@@ -89,6 +89,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_RENDER_THREADS', kind: 'int', default: String(Math.max(1, Math.min(4, os.availableParallelism()))), min: 1, max: 64, doc: 'Render worker threads (default: CPU count, at most 4).' },
   { name: 'LIVEGATE_RENDER_QUEUE', kind: 'int', default: '64', min: 0, doc: 'Renders waiting for a worker before requests get 503.' },
   { name: 'LIVEGATE_RENDER_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, doc: 'Longest a render may take (10 s).' },
+  { name: 'LIVEGATE_RENDER_PRIORITY', kind: 'string', default: 'idle', oneOf: ['idle', 'low', 'normal'], doc: 'CPU priority of the render process (charts and maps): `idle` runs it only on cores nothing else wants (Linux SCHED_IDLE via `chrt`; elsewhere as `low`), `low` at nice 19, `normal` at the gateway\'s own. Below normal, renders never slow the relay; on a host saturated by other work they wait, and time out after LIVEGATE_RENDER_TIMEOUT_MS once started.' },
   { name: 'LIVEGATE_RENDER_HEAP_MB', kind: 'int', default: '512', min: 32, doc: 'Heap limit of each render worker (512 MiB).' },
   { name: 'LIVEGATE_CHART_MAX_SPEC_BYTES', kind: 'int', default: String(MIB), min: 1024, doc: 'Largest chart spec (1 MiB).' },
   { name: 'LIVEGATE_CHART_MAX_ROWS', kind: 'int', default: '100000', min: 1, doc: 'Most data rows a chart may hold after its transforms run.' },
@@ -107,6 +108,8 @@ export const ENV_VARS: readonly EnvVar[] = [
 ] as const
 
 export type ToolScheduling = 'SILENT' | 'WHEN_IDLE' | 'INTERRUPT'
+/** CPU priority of the render process: see LIVEGATE_RENDER_PRIORITY. */
+export type RenderPriority = 'idle' | 'low' | 'normal'
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
 export interface Config {
@@ -187,6 +190,8 @@ export interface Config {
     readonly queue: number
     readonly timeoutMs: number
     readonly heapMb: number
+    /** CPU priority of the render process (workers/render-host.ts). */
+    readonly priority: RenderPriority
     readonly maxSpecBytes: number
     readonly maxRows: number
     readonly maxPixels: number
@@ -382,6 +387,7 @@ export function loadConfig (env: Readonly<Record<string, string | undefined>> = 
       queue: int('LIVEGATE_RENDER_QUEUE'),
       timeoutMs: int('LIVEGATE_RENDER_TIMEOUT_MS'),
       heapMb: int('LIVEGATE_RENDER_HEAP_MB'),
+      priority: str('LIVEGATE_RENDER_PRIORITY') as RenderPriority,
       maxSpecBytes: int('LIVEGATE_CHART_MAX_SPEC_BYTES'),
       maxRows: int('LIVEGATE_CHART_MAX_ROWS'),
       maxPixels: int('LIVEGATE_CHART_MAX_PIXELS'),

@@ -41,6 +41,7 @@ import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
+import { createRenderHost } from './workers/render-host.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
 import { typeboxValidator } from './http/route-schema.js'
@@ -74,10 +75,18 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   const operatorTools = await loadToolModules(config.tools.modules, BUILT_IN_TOOL_NAMES, config.tools.behavior)
   // Then Vertex credentials, for the same reason: a gateway that cannot authenticate upstream fails before it starts.
   const vertex = await vertexUpstream(app, config)
-  const chartStack = await createChartStack(config)
-  app.addHook('onClose', async () => { await chartStack.close() })
-  const maps = createMapService({ config, store: chartStack.artifacts })
-  app.addHook('onClose', async () => { await maps.close() })
+  // Renders and map draws run in a process of their own below the relay's priority, started on first use.
+  const renderHost = createRenderHost({
+    priority: config.charts.priority,
+    charts: config.charts,
+    maps: { threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs },
+  })
+  const chartStack = await createChartStack(config, renderHost.charts)
+  const maps = createMapService({ config, store: chartStack.artifacts, pool: renderHost.maps })
+  app.addHook('onClose', async () => {
+    await Promise.all([chartStack.close(), maps.close()])
+    await renderHost.close()
+  })
   const auth = await createAuthenticator(config)
   app.addHook('onClose', async () => { await auth.close() })
   app.decorateRequest('identity', null)

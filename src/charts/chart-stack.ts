@@ -6,6 +6,7 @@ import type { Config } from '../config.js'
 import { createArtifactStore } from '../artifacts/create-store.js'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { createChartService, type ChartService } from './chart-service.js'
+import type { RenderPool } from './render-pool.js'
 
 interface ChartStack {
   artifacts: ArtifactStore
@@ -14,9 +15,10 @@ interface ChartStack {
   close (): Promise<void>
 }
 
-export async function createChartStack (config: Config): Promise<ChartStack> {
+/** `pool`: where renders run (the gateway's render process); default, worker threads in this process. */
+export async function createChartStack (config: Config, pool?: RenderPool): Promise<ChartStack> {
   const artifacts = await createArtifactStore(config.store)
-  const charts = createChartService({ charts: config.charts, store: artifacts, outbound: config.outbound })
+  const charts = createChartService({ charts: config.charts, store: artifacts, outbound: config.outbound, ...(pool === undefined ? {} : { pool }) })
   return {
     artifacts,
     charts,

@@ -14,7 +14,7 @@ import { workerFileBeside } from '../workers/worker-file.js'
 import type { RenderOutcome, RenderTask } from './render.js'
 import type { PoolTask } from './render-worker.js'
 
-interface RenderPoolOptions {
+export interface RenderPoolOptions {
   threads: number
   /** Renders waiting for a worker before `run` fails with LG_ERR_RENDER_BUSY. */
   queue: number

@@ -11,7 +11,7 @@ import { workerFileBeside } from '../workers/worker-file.js'
 import type { Place } from './geocode.js'
 import type { RenderOutput, RenderTask } from './render-worker.js'
 
-interface MapPoolOptions {
+export interface MapPoolOptions {
   /** Worker threads (maps are light; two keep one busy map from blocking the next). */
   readonly threads: number
   /** Tasks waiting for a worker before callers get LG_ERR_RENDER_BUSY. */

@@ -1,0 +1,216 @@
+/**
+ * @module workers/render-host
+ * Renders and map draws run in a child process (workers/render-process.ts) started on first use, at the lowest CPU
+ * priority the host offers: on Linux SCHED_IDLE (`chrt --idle`), which runs it only on cores nothing else wants and
+ * lets a waking relay thread preempt it at once; else nice 19. Worker threads inside the gateway could not give
+ * that: V8 runs every isolate's garbage collection and optimising compiles on the process's shared helper threads,
+ * at the relay's priority (≈ 0.3 of a core with 4 renders in flight, bench/RESULTS.md "Relay cost"). The child gets no
+ * secrets in its environment. If it dies, the calls in flight fail (LG_ERR_RENDER_CRASHED) and the next call starts
+ * a new one.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { RenderPool } from '../charts/render-pool.js'
+import type { RenderOutcome } from '../charts/render.js'
+import { ENV_VARS, type RenderPriority } from '../config.js'
+import { LivegateError } from '../errors.js'
+import type { Place } from '../maps/geocode.js'
+import type { MapPool } from '../maps/pool.js'
+import type { RenderOutput } from '../maps/render-worker.js'
+import { isHostReply, type HostOptions, type HostRequest, type RemoteError } from './render-protocol.js'
+
+export interface RenderHostOptions extends HostOptions {
+  readonly priority: RenderPriority
+}
+
+export interface RenderHost {
+  readonly charts: RenderPool
+  readonly maps: MapPool
+  /** The render process's pid while one runs (tests, diagnostics). */
+  readonly pid: number | undefined
+  /** How the render process was started: `SCHED_IDLE`, `nice 19` or `normal` (once it has been). */
+  readonly launchedAs: string | undefined
+  close (): Promise<void>
+}
+
+type Op = 'chart' | 'geocode' | 'map'
+interface Call { resolve: (value: unknown) => void, reject: (err: unknown) => void, op: Op }
+
+const EXIT_GRACE_MS = 5_000
+/** Names that may hold a credential: none of them reaches the render process. */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i
+const SECRET_VARS = new Set(ENV_VARS.filter((v) => v.secret === true).map((v) => v.name))
+
+function entryFile (): { file: string, execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url)
+  const ext = path.extname(here)
+  const file = path.join(path.dirname(here), `render-process${ext}`)
+  // Under tsx (development, tests) the child loads TypeScript the same way; dist/ runs plain JavaScript.
+  return { file, execArgv: ext === '.ts' ? ['--import', 'tsx'] : [] }
+}
+
+function onPath (command: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue
+    try { accessSync(path.join(dir, command), constants.X_OK); return true } catch { /* not here */ }
+  }
+  return false
+}
+
+/** The launcher that gives the child `priority`, checked by running it once (a container may forbid the call). */
+function launcherFor (priority: RenderPriority): { argv: string[], as: string } {
+  const works = (argv: string[]): boolean => spawnSync(argv[0] as string, [...argv.slice(1), process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0
+  if (priority === 'idle' && process.platform === 'linux' && onPath('chrt') && works(['chrt', '--idle', '0'])) {
+    return { argv: ['chrt', '--idle', '0'], as: 'SCHED_IDLE' }
+  }
+  if (priority !== 'normal' && process.platform !== 'win32' && onPath('nice') && works(['nice', '-n', '19'])) {
+    return { argv: ['nice', '-n', '19'], as: 'nice 19' }
+  }
+  return { argv: [], as: 'normal' }
+}
+
+function childEnv (options: HostOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!SECRET_VARS.has(name) && !SECRET_NAME.test(name)) env[name] = value
+  }
+  env.LIVEGATE_RENDER_PROCESS_OPTIONS = JSON.stringify(options)
+  return env
+}
+
+function abortError (op: Op, signal: AbortSignal): unknown {
+  return op === 'chart' ? signal.reason : new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled before it was drawn')
+}
+
+function fromRemote (op: Op, remote: RemoteError): unknown {
+  if ('code' in remote) return new LivegateError(remote.code, remote.detail, remote.extra)
+  if (op === 'chart') return new LivegateError('LG_ERR_RENDER_CRASHED', `the render failed: ${remote.message}`)
+  return new Error(remote.message)
+}
+
+function crashed (how: string): LivegateError {
+  return new LivegateError('LG_ERR_RENDER_CRASHED', `the render process stopped unexpectedly (${how}); try again`)
+}
+
+export function createRenderHost (options: RenderHostOptions): RenderHost {
+  const { priority, ...hostOptions } = options
+  const calls = new Map<number, Call>()
+  let child: ChildProcess | undefined
+  let launcher: { argv: string[], as: string } | undefined
+  let nextId = 0
+  let closed = false
+  let chartsPending = 0
+  let chartsStarted = 0
+
+  function start (): ChildProcess {
+    launcher ??= launcherFor(priority)
+    const { file, execArgv } = entryFile()
+    const [command = process.execPath, ...prefix] = launcher.argv
+    const args = launcher.argv.length === 0 ? [...execArgv, file] : [...prefix, process.execPath, ...execArgv, file]
+    const proc = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: childEnv(hostOptions) })
+    proc.on('message', (message: unknown) => {
+      if (!isHostReply(message)) return
+      const call = calls.get(message.id)
+      if (call === undefined) return // cancelled here already
+      calls.delete(message.id)
+      settled()
+      if ('error' in message) call.reject(fromRemote(call.op, message.error))
+      else call.resolve(message.value)
+    })
+    const gone = (how: string): void => {
+      if (child !== proc) return
+      child = undefined
+      for (const [id, call] of calls) { calls.delete(id); call.reject(crashed(how)) }
+    }
+    proc.on('exit', (code, signal) => { gone(signal === null ? `exit code ${String(code)}` : `signal ${signal}`) })
+    proc.on('error', (err) => { gone(err.message) })
+    return proc
+  }
+
+  /** The channel keeps the gateway's event loop alive only while a call waits on it. */
+  function settled (): void {
+    if (calls.size === 0) { child?.unref(); child?.channel?.unref() }
+  }
+
+  async function call<T> (op: Op, task: unknown, signal: AbortSignal | undefined): Promise<T> {
+    if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
+    if (signal?.aborted === true) throw abortError(op, signal)
+    const proc = (child ??= start())
+    proc.ref()
+    proc.channel?.ref()
+    const id = ++nextId
+    return await new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!calls.delete(id)) return
+        settled()
+        if (proc.connected) proc.send({ id, op: 'cancel' } satisfies HostRequest)
+        reject(abortError(op, signal as AbortSignal))
+      }
+      calls.set(id, {
+        op,
+        resolve: (value) => { signal?.removeEventListener('abort', onAbort); resolve(value as T) },
+        reject: (err) => { signal?.removeEventListener('abort', onAbort); reject(err) },
+      })
+      signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        proc.send({ id, op, task } satisfies HostRequest)
+      } catch (err) {
+        calls.delete(id)
+        settled()
+        signal?.removeEventListener('abort', onAbort)
+        reject(crashed((err as Error).message))
+      }
+    })
+  }
+
+  const charts: RenderPool = {
+    get pending () { return chartsPending },
+    get started () { return chartsStarted },
+    // Piscina runs one task per worker thread: what is not running waits.
+    get queued () { return Math.max(0, chartsPending - hostOptions.charts.threads) },
+    async run (task, signal) {
+      chartsPending++
+      chartsStarted++
+      try {
+        const outcome = await call<Extract<RenderOutcome, { ok: true }>>('chart', task, signal)
+        return { ...outcome, bytes: Buffer.from(outcome.bytes.buffer, outcome.bytes.byteOffset, outcome.bytes.byteLength) }
+      } finally {
+        chartsPending--
+      }
+    },
+    async close () { /* the host owns the process: RenderHost.close */ },
+  }
+
+  const maps: MapPool = {
+    async geocode (queries, signal) { return await call<Array<Place | null>>('geocode', queries, signal) },
+    async render (task, signal) { return await call<RenderOutput>('map', task, signal) },
+    async close () { /* the host owns the process: RenderHost.close */ },
+  }
+
+  return {
+    charts,
+    maps,
+    get pid () { return child?.pid },
+    get launchedAs () { return launcher?.as },
+    async close () {
+      if (closed) return
+      closed = true
+      const proc = child
+      child = undefined
+      for (const [id, pending] of calls) {
+        calls.delete(id)
+        pending.reject(new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 }))
+      }
+      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+      const exited = new Promise<void>((resolve) => { proc.once('exit', () => { resolve() }) })
+      // Closing the channel tells the process to stop its pools and exit (render-process.ts).
+      if (proc.connected) proc.disconnect()
+      else proc.kill('SIGTERM')
+      const timer = setTimeout(() => { proc.kill('SIGKILL') }, EXIT_GRACE_MS)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * @module workers/render-protocol
+ * The messages between the gateway and its render process (advanced serialization: typed arrays cross as they are).
+ */
+import type { RenderPoolOptions } from '../charts/render-pool.js'
+import type { ErrorCode } from '../errors.js'
+import type { MapPoolOptions } from '../maps/pool.js'
+
+/** The pools the render process builds, passed in its environment at start. */
+export interface HostOptions {
+  readonly charts: RenderPoolOptions
+  readonly maps: MapPoolOptions
+}
+
+export type HostRequest =
+  | { readonly id: number, readonly op: 'chart' | 'geocode' | 'map', readonly task: unknown }
+  | { readonly id: number, readonly op: 'cancel' }
+
+/** A LivegateError as code, detail and extra; anything else as its message. */
+export type RemoteError =
+  | { readonly code: ErrorCode, readonly detail: string, readonly extra?: Record<string, unknown> }
+  | { readonly message: string }
+
+export type HostReply =
+  | { readonly id: number, readonly value: unknown }
+  | { readonly id: number, readonly error: RemoteError }
+
+const OPS = new Set(['chart', 'geocode', 'map', 'cancel'])
+
+export function isHostRequest (message: unknown): message is HostRequest {
+  if (typeof message !== 'object' || message === null) return false
+  const { id, op } = message as { id?: unknown, op?: unknown }
+  return typeof id === 'number' && typeof op === 'string' && OPS.has(op)
+}
+
+export function isHostReply (message: unknown): message is HostReply {
+  if (typeof message !== 'object' || message === null) return false
+  const m = message as { id?: unknown, error?: unknown }
+  return typeof m.id === 'number' && ('value' in m || (typeof m.error === 'object' && m.error !== null))
+}
