@@ -97,3 +97,27 @@ export function machine (): Machine {
 export function machineLine (m: Machine = machine()): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, Node ${m.node}, ${m.os}`
 }
+
+/** The pids whose parent is `pid` (livegate's render process), from each `/proc/<pid>/stat`. */
+export function childPids (pid: number): number[] {
+  const found: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry))
+    } catch {
+      // Gone while we read.
+    }
+  }
+  return found
+}
+
+/** CPU seconds of a process and its children, each read live (`/proc/<pid>/stat`): a gateway and its render process. */
+export function cpuSecondsWithChildren (pid: number): { own: number, children: number } {
+  let children = 0
+  for (const child of childPids(pid)) {
+    try { children += cpuSecondsFromStat(child) } catch { /* exited */ }
+  }
+  return { own: cpuSecondsFromStat(pid), children }
+}
