@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '2' },
     'render-threads': { type: 'string', default: 'default,default@normal' },
+    /** Artifact store of the livegate measured under renders: `fs` (a fresh directory each round) or `memory`. */
+    store: { type: 'string', default: 'fs' },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -92,7 +94,7 @@ async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]>
   // in one long-lived set of processes would charge that growth to whichever K comes later.
   for (let round = 0; round < ROUNDS; round++) {
     const storeDir = mkdtempSync(join(os.tmpdir(), 'livegate-bench-tools-'))
-    const env: Record<string, string> = { LIVEGATE_STORE: `fs:${storeDir}` }
+    const env: Record<string, string> = { LIVEGATE_STORE: args.store === 'memory' ? 'memory' : `fs:${storeDir}` }
     if (count !== 'default') env.LIVEGATE_RENDER_THREADS = String(threads)
     if (priority !== undefined) env.LIVEGATE_RENDER_PRIORITY = priority
     const targets = await startTargets({ bare: false, livegateEnv: env })
@@ -196,7 +198,7 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     '',
     `Command: \`${benchCommand('')}tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
       `--renders ${RENDER_COUNTS.join(',')} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS} ` +
-      `--render-threads ${THREAD_SETTINGS.join(',')}\` (bench/tools.ts).`,
+      `--render-threads ${THREAD_SETTINGS.join(',')} --store ${args.store}\` (bench/tools.ts).`,
     '',
     '### Tool turnaround: upstream `toolCall` → `toolResponse` upstream (five-film chart, one call at a time)',
     '',

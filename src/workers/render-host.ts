@@ -8,7 +8,7 @@
  * secrets in its environment. If it dies, the calls in flight fail (LG_ERR_RENDER_CRASHED) and the next call starts
  * a new one.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,7 @@ type Op = 'chart' | 'geocode' | 'map'
 interface Call { resolve: (value: unknown) => void, reject: (err: unknown) => void, op: Op }
 
 const EXIT_GRACE_MS = 5_000
+const PROBE_TIMEOUT_MS = 10_000
 /** Names that may hold a credential: none of them reaches the render process. */
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i
 const SECRET_VARS = new Set(ENV_VARS.filter((v) => v.secret === true).map((v) => v.name))
@@ -59,13 +60,23 @@ function onPath (command: string): boolean {
   return false
 }
 
-/** The launcher that gives the child `priority`, checked by running it once (a container may forbid the call). */
-function launcherFor (priority: RenderPriority): { argv: string[], as: string } {
-  const works = (argv: string[]): boolean => spawnSync(argv[0] as string, [...argv.slice(1), process.execPath, '-e', ''], { stdio: 'ignore', timeout: 10_000 }).status === 0
-  if (priority === 'idle' && process.platform === 'linux' && onPath('chrt') && works(['chrt', '--idle', '0'])) {
+interface Launcher { readonly argv: readonly string[], readonly as: string }
+
+async function succeeds (argv: readonly string[]): Promise<boolean> {
+  return await new Promise((resolve) => {
+    execFile(argv[0] as string, [...argv.slice(1), 'true'], { timeout: PROBE_TIMEOUT_MS }, (err) => { resolve(err === null) })
+  })
+}
+
+/**
+ * The launcher that gives the child `priority`, checked by running it once on `true` (a container may forbid the
+ * call); asynchronously, since a gateway starts it from the relay's event loop.
+ */
+async function launcherFor (priority: RenderPriority): Promise<Launcher> {
+  if (priority === 'idle' && process.platform === 'linux' && onPath('chrt') && await succeeds(['chrt', '--idle', '0'])) {
     return { argv: ['chrt', '--idle', '0'], as: 'SCHED_IDLE' }
   }
-  if (priority !== 'normal' && process.platform !== 'win32' && onPath('nice') && works(['nice', '-n', '19'])) {
+  if (priority !== 'normal' && process.platform !== 'win32' && onPath('nice') && await succeeds(['nice', '-n', '19'])) {
     return { argv: ['nice', '-n', '19'], as: 'nice 19' }
   }
   return { argv: [], as: 'normal' }
@@ -98,17 +109,19 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
   const { priority, ...hostOptions } = options
   const calls = new Map<number, Call>()
   let child: ChildProcess | undefined
-  let launcher: { argv: string[], as: string } | undefined
+  let starting: Promise<ChildProcess> | undefined
+  let launcher: Promise<Launcher> | undefined
+  let launchedAs: string | undefined
   let nextId = 0
   let closed = false
   let chartsPending = 0
   let chartsStarted = 0
 
-  function start (): ChildProcess {
-    launcher ??= launcherFor(priority)
+  function start ({ argv, as }: Launcher): ChildProcess {
     const { file, execArgv } = entryFile()
-    const [command = process.execPath, ...prefix] = launcher.argv
-    const args = launcher.argv.length === 0 ? [...execArgv, file] : [...prefix, process.execPath, ...execArgv, file]
+    const [command = process.execPath, ...prefix] = argv
+    const args = argv.length === 0 ? [...execArgv, file] : [...prefix, process.execPath, ...execArgv, file]
+    launchedAs = as
     const proc = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: childEnv(hostOptions) })
     proc.on('message', (message: unknown) => {
       if (!isHostReply(message)) return
@@ -129,6 +142,21 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
     return proc
   }
 
+  /** The running render process, or a new one (one at a time, however many calls ask at once). */
+  async function running (): Promise<ChildProcess> {
+    if (child !== undefined) return child
+    starting ??= (async () => {
+      const proc = start(await (launcher ??= launcherFor(priority)))
+      child = proc
+      return proc
+    })().finally(() => { starting = undefined })
+    return await starting
+  }
+
+  /** Read through a function: TypeScript would otherwise keep the narrowing from before an await. */
+  function isClosed (): boolean { return closed }
+  function isAborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }
+
   /** The channel keeps the gateway's event loop alive only while a call waits on it. */
   function settled (): void {
     if (calls.size === 0) { child?.unref(); child?.channel?.unref() }
@@ -137,7 +165,9 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
   async function call<T> (op: Op, task: unknown, signal: AbortSignal | undefined): Promise<T> {
     if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
     if (signal?.aborted === true) throw abortError(op, signal)
-    const proc = (child ??= start())
+    const proc = await running()
+    if (isClosed()) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
+    if (isAborted(signal)) throw abortError(op, signal as AbortSignal)
     proc.ref()
     proc.channel?.ref()
     const id = ++nextId
@@ -193,11 +223,11 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
     charts,
     maps,
     get pid () { return child?.pid },
-    get launchedAs () { return launcher?.as },
+    get launchedAs () { return launchedAs },
     async close () {
       if (closed) return
       closed = true
-      const proc = child
+      const proc = child ?? await starting?.catch(() => undefined)
       child = undefined
       for (const [id, pending] of calls) {
         calls.delete(id)

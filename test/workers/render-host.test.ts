@@ -117,6 +117,22 @@ t.test('refusals, timeouts and cancellations come back as the in-process pool gi
   t.ok(image.bytes.subarray(0, 8).equals(PNG_SIGNATURE), 'still rendering after all of that')
 })
 
+t.test('calls that arrive together share one render process', async (t) => {
+  const renders = host('idle')
+  t.teardown(async () => { await renders.close() })
+  const places = await Promise.all(['Sydney', 'Paris', 'Tokyo'].map(async (name) => await renders.maps.geocode([name])))
+  t.equal(places.filter(([place]) => place !== null).length, 3)
+  const mine = readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid &&
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('render-process')
+    } catch { return false }
+  })
+  t.same(mine.map(Number), [renders.pid], 'one render process, the host\'s')
+})
+
 t.test('a render process that dies fails the calls in flight, and the next call starts a new one', async (t) => {
   const renders = host('idle')
   t.teardown(async () => { await renders.close() })
