@@ -16,11 +16,14 @@
  *   npm run bench -- tools [--cold 30] [--warm 200] [--audio 100] [--renders 0,4,20] [--duration 10] [--warmup 1]
  *                          [--rounds 2] [--no-write]
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
 import { audioSetup, closeSessions, openSessions, textSetup } from './lib/live-client.js'
@@ -41,6 +44,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '2' },
     'render-threads': { type: 'string', default: 'default,default@normal' },
+    /** Also measure K = 0 while this many render loops run at SCHED_IDLE outside livegate (bench/lib/render-loop.ts). */
+    outside: { type: 'string', default: '0' },
     /** Artifact store of the livegate measured under renders: `fs` (a fresh directory each round) or `memory`. */
     store: { type: 'string', default: 'fs' },
     'no-write': { type: 'boolean', default: false },
@@ -49,7 +54,10 @@ const { values: args } = parseArgs({
 const COLD_RUNS = Number(args.cold)
 const WARM_RUNS = Number(args.warm)
 const AUDIO_SESSIONS = Number(args.audio)
-const RENDER_COUNTS = args.renders.split(',').map(Number)
+const OUTSIDE_LOOPS = Number(args.outside)
+/** K values; a negative one, -N, is K = 0 with N render loops outside livegate. */
+const RENDER_COUNTS = [...args.renders.split(',').map(Number), ...(OUTSIDE_LOOPS > 0 ? [-OUTSIDE_LOOPS] : [])]
+const RENDER_LOOP = fileURLToPath(new URL('./lib/render-loop.ts', import.meta.url))
 const DURATION_MS = Number(args.duration) * 1000
 const WARMUP_MS = Number(args.warmup) * 1000
 const ROUNDS = Number(args.rounds)
@@ -84,6 +92,17 @@ interface RenderRow {
   hostLoad: number
 }
 
+function startRenderLoops (n: number): ChildProcess[] {
+  return Array.from({ length: n }, () => spawn('chrt', ['--idle', '0', process.execPath, '--import', 'tsx', RENDER_LOOP], { stdio: ['ignore', 'ignore', 'inherit'] }))
+}
+
+async function stopLoop (loop: ChildProcess): Promise<void> {
+  if (loop.exitCode !== null || loop.signalCode !== null) return
+  const exited = once(loop, 'exit')
+  loop.kill('SIGKILL')
+  await exited
+}
+
 async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]> {
   const [count = 'default', priority] = threadSetting.split('@')
   const threads = count === 'default' ? DEFAULT_THREADS : Number(count)
@@ -112,6 +131,7 @@ async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]>
       for (const k of round % 2 === 0 ? RENDER_COUNTS : [...RENDER_COUNTS].reverse()) {
         const audio = await openSessions(url, AUDIO_SESSIONS, audioSetup())
         const renderSockets = k > 0 ? await openSessions(url, k, textSetup()) : []
+        const loops = k < 0 ? startRenderLoops(-k) : []
         const renders = startRenderLoad(renderSockets, `${RUN_ID}-r${round}-k${k}`)
         await sleep(500)
         const hostLoad = os.loadavg()[0] ?? NaN
@@ -123,6 +143,7 @@ async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]>
         const renderCpuS = cpu1.children - cpu0.children
         const wallS = (performance.now() - wall0) / 1000
         const turns = await renders.stop()
+        await Promise.all(loops.map(stopLoop))
         await closeSessions([...audio, ...renderSockets])
         await sleep(500)
         measures.get(k)?.push({ load, turns, cpuS, renderCpuS, wallS, hostLoad })
@@ -178,7 +199,7 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     const base = rows.find((x) => x.setting === r.setting && x.renders === 0)
     return [
       `${r.threads}, ${r.setting.split('@')[1] ?? 'idle'}`,
-      String(r.renders),
+      r.renders < 0 ? `0 (+${-r.renders} render loops outside livegate, SCHED_IDLE)` : String(r.renders),
       String(AUDIO_SESSIONS),
       String(r.sent),
       String(r.lost),
@@ -197,7 +218,7 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}.`,
     '',
     `Command: \`${benchCommand('')}tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
-      `--renders ${RENDER_COUNTS.join(',')} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS} ` +
+      `--renders ${args.renders} --outside ${OUTSIDE_LOOPS} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS} ` +
       `--render-threads ${THREAD_SETTINGS.join(',')} --store ${args.store}\` (bench/tools.ts).`,
     '',
     '### Tool turnaround: upstream `toolCall` → `toolResponse` upstream (five-film chart, one call at a time)',
@@ -225,7 +246,12 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
       `(echo mode plus the render script) in their own processes; ${AUDIO_SESSIONS} audio sessions at 50 frames/s through livegate ` +
       `(bench/lib/audio-load.ts, as in the Relay section) for ${DURATION_MS / 1000} s per round while K other sessions each ` +
       'keep one cold render in flight (ask, wait for `turnComplete`, ask again with a new title). ' +
-      `${ROUNDS} rounds, K in turn (the order reversed every other round), samples pooled; the first ${WARMUP_MS / 1000} s of each measurement left out.`,
+      `${ROUNDS} rounds, K in turn (the order reversed every other round), samples pooled; the first ${WARMUP_MS / 1000} s of each measurement left out.` +
+      (OUTSIDE_LOOPS > 0
+        ? ` The "render loops outside livegate" row has no render sessions: ${OUTSIDE_LOOPS} processes of their own render the same chart in a loop ` +
+          'at SCHED_IDLE (bench/lib/render-loop.ts), so it shows what idle-priority renders cost the relay on shared cores ' +
+          '(caches, memory bandwidth, preemption) with none of livegate\'s work for them.'
+        : ''),
     '',
     table(['render threads, priority', 'renders at once (K)', 'audio sessions', 'frames', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p99 vs idle',
       'renders done', 'render turn p50 ms', 'gateway process CPU (cores)', 'render process CPU (cores)', 'host load'], renderRows),
