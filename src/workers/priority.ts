@@ -1,8 +1,9 @@
 /**
  * @module workers/priority
- * Render and map workers run below the relay's priority. On Linux niceness is per thread, and `os.setPriority()`
- * called in a worker sets only that thread's, so the relay's main thread wins the cores while renders run
- * (bench/RESULTS.md "Tools" measured relay p99 +684 % over idle at nice 0, +21 % at 19).
+ * Render and map worker threads lower their own priority inside the render process (workers/render-host.ts), which
+ * itself runs below the relay (SCHED_IDLE or nice 19). On Linux niceness is per thread, and `os.setPriority()` called
+ * in a worker sets only that thread's: at LIVEGATE_RENDER_PRIORITY `normal` this still puts the renders below the
+ * relay's threads (bench/RESULTS.md "Tools" measured relay p99 +684 % over idle at nice 0, +21 % at 19, in-process).
  */
 import os from 'node:os'
 

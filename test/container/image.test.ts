@@ -29,6 +29,25 @@ const env = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? `$
 // Building the image from nothing (base image, npm ci, apt fonts) takes minutes on a 2-core CI machine.
 t.setTimeout(20 * 60_000)
 
+const SCHED_IDLE = 5
+/** Run inside the container: the render process's pid, its threads' scheduling policies, whether its environment names a key. */
+const RENDER_PROCESS_PROBE = `
+const fs = require('node:fs')
+const pids = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p) && p !== String(process.pid)).filter((p) => {
+  try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').includes('render-process') } catch { return false }
+})
+const policies = new Set()
+let keyInEnv = false
+for (const pid of pids) {
+  for (const tid of fs.readdirSync('/proc/' + pid + '/task')) {
+    const stat = fs.readFileSync('/proc/' + pid + '/task/' + tid + '/stat', 'utf8')
+    policies.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]))
+  }
+  keyInEnv ||= /GEMINI_API_KEY|GOOGLE_API_KEY|MAPS_API_KEY/.test(fs.readFileSync('/proc/' + pid + '/environ', 'utf8'))
+}
+process.stdout.write(JSON.stringify({ pids: pids.map(Number), policies: [...policies], keyInEnv }))
+`
+
 async function podman (args: readonly string[], timeoutMs = 60_000): Promise<string> {
   const { stdout } = await run('podman', args, { env, cwd: REPO, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 })
   return stdout.trim()
@@ -126,6 +145,10 @@ t.test('the image serves a seed conversation with the server key kept inside', a
   t.equal(png.status, 200, 'its artifact URL is served by the container')
   t.equal(png.headers.get('content-type'), 'image/png')
   t.ok(Buffer.from(await png.arrayBuffer()).subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')), 'a real PNG')
+  const renderProcess = JSON.parse(await podman(['exec', name, 'node', '-e', RENDER_PROCESS_PROBE])) as { pids: number[], policies: number[], keyInEnv: boolean }
+  t.equal(renderProcess.pids.length, 1, 'the chart rendered in the render process')
+  t.same(renderProcess.policies, [SCHED_IDLE], 'every thread of it at SCHED_IDLE: chrt is in the image and allowed to the node user')
+  t.equal(renderProcess.keyInEnv, false, 'no key in its environment')
   client.ws.close()
   await client.closed
 
