@@ -78,6 +78,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
   // Renders and map draws run in a process of their own below the relay's priority, started on first use.
   const renderHost = createRenderHost({
     priority: config.charts.priority,
+    log: app.log,
     charts: config.charts,
     maps: { threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs },
   })

@@ -21,8 +21,16 @@ import type { MapPool } from '../maps/pool.js'
 import type { RenderOutput } from '../maps/render-worker.js'
 import { isHostReply, type HostOptions, type HostRequest, type RemoteError } from './render-protocol.js'
 
+/** The part of a pino logger the host uses. */
+export interface RenderHostLog {
+  info (details: Record<string, unknown>, message: string): void
+  error (details: Record<string, unknown>, message: string): void
+}
+
 export interface RenderHostOptions extends HostOptions {
   readonly priority: RenderPriority
+  /** Where the render process's starts and unexpected exits are reported (the gateway's logger). */
+  readonly log?: RenderHostLog
 }
 
 export interface RenderHost {
@@ -106,7 +114,7 @@ function crashed (how: string): LivegateError {
 }
 
 export function createRenderHost (options: RenderHostOptions): RenderHost {
-  const { priority, ...hostOptions } = options
+  const { priority, log, ...hostOptions } = options
   const calls = new Map<number, Call>()
   let child: ChildProcess | undefined
   let starting: Promise<ChildProcess> | undefined
@@ -122,7 +130,9 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
     const [command = process.execPath, ...prefix] = argv
     const args = argv.length === 0 ? [...execArgv, file] : [...prefix, process.execPath, ...execArgv, file]
     launchedAs = as
-    const proc = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: childEnv(hostOptions) })
+    // stdout is the gateway's JSON log stream: nothing the render process prints may land in it.
+    const proc = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', env: childEnv(hostOptions) })
+    log?.info({ pid: proc.pid, priority: as }, 'render process started')
     proc.on('message', (message: unknown) => {
       if (!isHostReply(message)) return
       const call = calls.get(message.id)
@@ -135,6 +145,7 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
     const gone = (how: string): void => {
       if (child !== proc) return
       child = undefined
+      log?.error({ pid: proc.pid, how, inFlight: calls.size }, 'render process stopped unexpectedly; the next render starts another')
       for (const [id, call] of calls) { calls.delete(id); call.reject(crashed(how)) }
     }
     proc.on('exit', (code, signal) => { gone(signal === null ? `exit code ${String(code)}` : `signal ${signal}`) })

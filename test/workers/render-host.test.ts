@@ -24,9 +24,15 @@ const chart = (specJson: string): RenderTask => ({
   maxRows: 1e6, maxPixels: 4096 * 4096, urlAllowlist: [],
 })
 
-function host (priority: RenderPriority, timeoutMs = 20_000): RenderHost {
+interface Logged { level: 'info' | 'error', details: Record<string, unknown>, message: string }
+
+function host (priority: RenderPriority, timeoutMs = 20_000, logged: Logged[] = []): RenderHost {
   return createRenderHost({
     priority,
+    log: {
+      info (details, message) { logged.push({ level: 'info', details, message }) },
+      error (details, message) { logged.push({ level: 'error', details, message }) },
+    },
     charts: { threads: 1, queue: 4, timeoutMs, heapMb: 256 },
     maps: { threads: 1, queue: 4, heapMb: 256, timeoutMs },
   })
@@ -134,7 +140,8 @@ t.test('calls that arrive together share one render process', async (t) => {
 })
 
 t.test('a render process that dies fails the calls in flight, and the next call starts a new one', async (t) => {
-  const renders = host('idle')
+  const logged: Logged[] = []
+  const renders = host('idle', 20_000, logged)
   t.teardown(async () => { await renders.close() })
   await renders.charts.run(chart(FIVE_FILMS))
   const first = renders.pid as number
@@ -147,6 +154,12 @@ t.test('a render process that dies fails the calls in flight, and the next call 
   const image = await renders.charts.run(chart(FIVE_FILMS))
   t.ok(image.width > 100)
   t.not(renders.pid, first, 'a new render process')
+  t.same(logged.map((l) => [l.level, l.message, l.details.pid]), [
+    ['info', 'render process started', first],
+    ['error', 'render process stopped unexpectedly; the next render starts another', first],
+    ['info', 'render process started', renders.pid],
+  ], 'the gateway\'s log tells the operator')
+  t.match(logged[1]?.details, { how: 'signal SIGKILL', inFlight: 1 })
 })
 
 t.test('close stops the render process; calls after it are refused', async (t) => {
