@@ -48,6 +48,14 @@ interface Call { resolve: (value: unknown) => void, reject: (err: unknown) => vo
 
 const EXIT_GRACE_MS = 5_000
 const PROBE_TIMEOUT_MS = 10_000
+/**
+ * A render process that dies sooner than this after its start is crash-looping (a broken install, a module that will
+ * not load): the next start waits, from FIRST_RESTART_DELAY_MS doubling up to MAX_RESTART_DELAY_MS, so that a storm of
+ * renders does not become a storm of process starts on the relay's cores. Calls in the meantime are refused at once.
+ */
+const STABLE_AFTER_MS = 10_000
+const FIRST_RESTART_DELAY_MS = 250
+const MAX_RESTART_DELAY_MS = 10_000
 /** Names that may hold a credential: none of them reaches the render process. */
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL/i
 const SECRET_VARS = new Set(ENV_VARS.filter((v) => v.secret === true).map((v) => v.name))
@@ -122,6 +130,9 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
   let launchedAs: string | undefined
   let nextId = 0
   let closed = false
+  let restartDelayMs = 0
+  /** No new render process before this (Date.now()): see STABLE_AFTER_MS. */
+  let restartAt = 0
   let chartsPending = 0
   let chartsStarted = 0
 
@@ -142,10 +153,13 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
       if ('error' in message) call.reject(fromRemote(call.op, message.error))
       else call.resolve(message.value)
     })
+    const startedAt = Date.now()
     const gone = (how: string): void => {
       if (child !== proc) return
       child = undefined
-      log?.error({ pid: proc.pid, how, inFlight: calls.size }, 'render process stopped unexpectedly; the next render starts another')
+      restartDelayMs = Date.now() - startedAt < STABLE_AFTER_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(FIRST_RESTART_DELAY_MS, restartDelayMs * 2)) : 0
+      restartAt = Date.now() + restartDelayMs
+      log?.error({ pid: proc.pid, how, inFlight: calls.size, restartDelayMs }, 'render process stopped unexpectedly; the next render starts another')
       for (const [id, call] of calls) { calls.delete(id); call.reject(crashed(how)) }
     }
     proc.on('exit', (code, signal) => { gone(signal === null ? `exit code ${String(code)}` : `signal ${signal}`) })
@@ -156,6 +170,10 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
   /** The running render process, or a new one (one at a time, however many calls ask at once). */
   async function running (): Promise<ChildProcess> {
     if (child !== undefined) return child
+    const waitMs = restartAt - Date.now()
+    if (starting === undefined && waitMs > 0) {
+      throw new LivegateError('LG_ERR_RENDER_BUSY', `the render process is restarting after a crash; try again in ${Math.ceil(waitMs / 1000)} s`, { retryAfterSeconds: Math.ceil(waitMs / 1000) })
+    }
     starting ??= (async () => {
       const proc = start(await (launcher ??= launcherFor(priority)))
       child = proc

@@ -151,6 +151,11 @@ t.test('a render process that dies fails the calls in flight, and the next call 
   const err = await inFlight
   t.equal(err.code, 'LG_ERR_RENDER_CRASHED')
   t.match(err.detail, /SIGKILL/)
+  // It had run for less than 10 s: the next start waits a moment, and a call before then is told when to come back.
+  const early = await failure(renders.charts.run(chart(FIVE_FILMS)))
+  t.equal(early.code, 'LG_ERR_RENDER_BUSY')
+  t.same(early.extra, { retryAfterSeconds: 1 })
+  await new Promise((resolve) => setTimeout(resolve, 300))
   const image = await renders.charts.run(chart(FIVE_FILMS))
   t.ok(image.width > 100)
   t.not(renders.pid, first, 'a new render process')
@@ -159,7 +164,33 @@ t.test('a render process that dies fails the calls in flight, and the next call 
     ['error', 'render process stopped unexpectedly; the next render starts another', first],
     ['info', 'render process started', renders.pid],
   ], 'the gateway\'s log tells the operator')
-  t.match(logged[1]?.details, { how: 'signal SIGKILL', inFlight: 1 })
+  t.match(logged[1]?.details, { how: 'signal SIGKILL', inFlight: 1, restartDelayMs: 250 })
+})
+
+t.test('a render process that cannot start is retried after a growing delay, not on every call', async (t) => {
+  const logged: Logged[] = []
+  const renders = host('idle', 20_000, logged)
+  t.teardown(async () => { await renders.close() })
+  // A preload that does not exist: every render process started while this is set dies at once.
+  const saved = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = '--require /nonexistent/livegate-render-host-test.cjs'
+  t.teardown(() => { if (saved === undefined) delete process.env.NODE_OPTIONS; else process.env.NODE_OPTIONS = saved })
+  const starts = (): number => logged.filter((l) => l.message === 'render process started').length
+  const delays: unknown[] = []
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const err = await failure(renders.charts.run(chart(FIVE_FILMS)))
+    t.equal(err.code, 'LG_ERR_RENDER_CRASHED', `start ${attempt + 1} fails`)
+    const refused = await Promise.all([1, 2, 3, 4, 5].map(async () => await failure(renders.charts.run(chart(FIVE_FILMS)))))
+    t.ok(refused.every((e) => e.code === 'LG_ERR_RENDER_BUSY'), 'calls meanwhile are refused at once')
+    t.equal(starts(), attempt + 1, 'and start no process')
+    const delay = logged.at(-1)?.details.restartDelayMs as number
+    delays.push(delay)
+    await new Promise((resolve) => setTimeout(resolve, delay + 50))
+  }
+  t.same(delays, [250, 500, 1000], 'the delay doubles while starts keep failing')
+  if (saved === undefined) delete process.env.NODE_OPTIONS; else process.env.NODE_OPTIONS = saved
+  const image = await renders.charts.run(chart(FIVE_FILMS))
+  t.ok(image.width > 100, 'and the renderer comes back once it can start')
 })
 
 t.test('close stops the render process; calls after it are refused', async (t) => {
