@@ -80,3 +80,47 @@ export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, bin
   // Node calls it with null on success where ws's type says undefined; ws hands it to the same write.
   raw.write(frame, cb as ((err?: Error | null) => void) | undefined)
 }
+
+/**
+ * The header size of a frame of `length` payload bytes that `sendFramed` can write to `socket` now, or 0 when it would
+ * hand the frame to ws instead (the cases `sendFrame` hands on): the caller then sends the payload with `sendFrame`.
+ */
+export function framedHeaderBytes (socket: WebSocket, mode: FrameMode, length: number): number {
+  if (mode === 'ws' || length === 0 || length > MERGE_MAX_BYTES || socket.readyState !== WebSocket.OPEN) return 0
+  const internals = socket as unknown as WsInternals
+  if (internals._socket === null || internals._socket === undefined || internals._sender?._state !== 0) return 0
+  return 2 + (length > 125 ? 2 : 0) + (mode === 'zero-key' ? 4 : 0)
+}
+
+/** The socket under `socket` that frames are written to: what a slab written from must wait for (live/replay-log.ts). */
+export function rawSocketOf (socket: WebSocket): Duplex | undefined {
+  return (socket as unknown as WsInternals)._socket ?? undefined
+}
+
+/**
+ * Send `room` as one data frame: its first `headerBytes` (from `framedHeaderBytes`, for the same socket and mode,
+ * just before) are free for the header, filled in here, and the rest is the payload. Written as it is, no copy: the
+ * caller keeps `room` unchanged until the socket has sent it (live/replay-log.ts parks its slab until then).
+ */
+export function sendFramed (socket: WebSocket, mode: FrameMode, room: Buffer, headerBytes: number, binary: boolean, cb?: (err?: Error) => void): void {
+  const raw = rawSocketOf(socket)
+  const length = room.length - headerBytes
+  if (raw === undefined || framedHeaderBytes(socket, mode, length) !== headerBytes) {
+    // Whatever changed since the room was sized: ws frames a copy (it may keep what it is given past this call).
+    socket.send(Buffer.from(room.subarray(headerBytes)), binary ? BINARY : TEXT, cb)
+    return
+  }
+  room[0] = FIN | (binary ? OPCODE_BINARY : OPCODE_TEXT)
+  const keyBytes = mode === 'zero-key' ? 4 : 0
+  if (headerBytes - keyBytes === 2) room[1] = length
+  else {
+    room[1] = 126
+    room[2] = length >>> 8
+    room[3] = length & 0xff
+  }
+  if (keyBytes !== 0) {
+    room[1] |= MASK_BIT
+    room[headerBytes - 4] = room[headerBytes - 3] = room[headerBytes - 2] = room[headerBytes - 1] = 0
+  }
+  raw.write(room, cb as ((err?: Error | null) => void) | undefined)
+}

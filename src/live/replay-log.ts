@@ -8,7 +8,11 @@
  * messages (video frames, long audio) get a buffer of their own.
  *
  * Because slabs are reused, a view of an entry is valid only until the entry is dropped: `data` is for looking
- * inside, `copy` for anything handed on (a socket may still hold a write when the entry goes).
+ * inside, `copy` for anything handed on (a socket may still hold a write when the entry goes). The one exception is
+ * the frame `push` returns when given header room: the session writes it to the upstream as it is, so that a relayed
+ * frame is copied once (into the slab) rather than twice (into the slab and into a merged frame, bench/RESULTS.md
+ * "Relay cost"); the slab remembers that socket and, once emptied, is parked until the socket has no write pending
+ * (or is destroyed) before the pool may hand it out again.
  */
 import { replaySlabs, type SlabPool } from './slab-pool.js'
 
@@ -21,12 +25,20 @@ const SHRINK_ABOVE = 512
 /** Slots a log starts with: a second of 20 ms audio chunks, and room to spare. */
 const INITIAL_SLOTS = 64
 
+/** What the log needs to know of a socket a frame was written to from a slab: whether it may still read it. */
+export interface SlabReader {
+  readonly writableLength: number
+  readonly destroyed: boolean
+}
+
 interface Slab {
   readonly buffer: Buffer
   /** Entries kept in it. */
   live: number
   /** From the pool (given back when empty), or a large message's own buffer. */
   readonly pooled: boolean
+  /** Sockets frames were written to straight from this slab: it goes back to the pool only once they have sent them. */
+  readers: SlabReader[] | undefined
 }
 
 /** A copy of `array` with room for `slots` entries. */
@@ -37,7 +49,15 @@ function grown<T extends Int32Array | Uint8Array | Float64Array> (array: T, slot
 }
 
 /** What a slot no entry uses holds: a dropped entry must not keep its buffer (a large message's own) alive. */
-const NO_SLAB: Slab = { buffer: Buffer.alloc(0), live: 0, pooled: false }
+const NO_SLAB: Slab = { buffer: Buffer.alloc(0), live: 0, pooled: false, readers: undefined }
+
+/** Every socket written from `slab` has sent what it was given (or will never send it): its memory may be reused. */
+function unread (slab: Slab): boolean {
+  const readers = slab.readers
+  if (readers === undefined) return true
+  for (const reader of readers) if (!reader.destroyed && reader.writableLength > 0) return false
+  return true
+}
 
 export class ReplayLog {
   readonly #pool: SlabPool
@@ -59,6 +79,8 @@ export class ReplayLog {
   #head = 0
   #end = 0
   #bytes = 0
+  /** Emptied slabs a socket may still be sending from: given back once it has (checked when a slab is taken). */
+  #parked: Slab[] = []
 
   constructor (pool: SlabPool = replaySlabs) {
     this.#pool = pool
@@ -68,21 +90,33 @@ export class ReplayLog {
   get size (): number { return this.#end - this.#head }
   get bytes (): number { return this.#bytes }
 
-  push (data: Buffer, binary: boolean): void {
+  /**
+   * Keep `data`. With `room` (a frame header's size and the socket it goes to), the copy is also the frame's: `room`
+   * bytes are left free before it, and the return value is that room and the payload together, for the caller to
+   * fill the header in and write as it is, without copying the payload again; the slab is then not reused until the
+   * socket has sent it.
+   */
+  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer | undefined {
     const length = data.length
+    const headerBytes = room?.headerBytes ?? 0
     let slab: Slab
-    let offset = 0
+    let offset = headerBytes
     if (length > this.#ownBufferBytes) {
-      slab = { buffer: Buffer.allocUnsafeSlow(length), live: 0, pooled: false }
+      slab = { buffer: Buffer.allocUnsafeSlow(headerBytes + length), live: 0, pooled: false, readers: undefined }
     } else {
-      if (this.#current === undefined || this.#currentUsed + length > this.#pool.slabBytes) {
+      if (this.#current === undefined || this.#currentUsed + headerBytes + length > this.#pool.slabBytes) {
         this.#retireCurrent()
-        this.#current = { buffer: this.#pool.take(), live: 0, pooled: true }
+        if (this.#parked.length > 0) this.#unpark()
+        this.#current = { buffer: this.#pool.take(), live: 0, pooled: true, readers: undefined }
         this.#currentUsed = 0
       }
       slab = this.#current
-      offset = this.#currentUsed
-      this.#currentUsed += length
+      offset = this.#currentUsed + headerBytes
+      this.#currentUsed = offset + length
+      if (room !== undefined) {
+        const readers = (slab.readers ??= [])
+        if (!readers.includes(room.reader)) readers.push(room.reader)
+      }
     }
     data.copy(slab.buffer, offset)
     slab.live++
@@ -94,6 +128,7 @@ export class ReplayLog {
     this.#binary[at] = binary ? 1 : 0
     this.#sentAt[at] = 0
     this.#bytes += length
+    return room === undefined ? undefined : slab.buffer.subarray(offset - headerBytes, offset + length)
   }
 
   /** Entry `i` (0: the oldest kept), as a view valid until the entry is dropped: to look inside, never to hand on. */
@@ -162,6 +197,10 @@ export class ReplayLog {
   /** The session is over: every slab goes back to the pool (the log is empty after). */
   close (): void {
     this.dropFront(this.size)
+    this.#retireCurrent()
+    // A socket still sending from a parked slab holds it; the pool must not hand it out, so it is left to the GC.
+    if (this.#parked.length > 0) this.#unpark()
+    this.#parked = []
   }
 
   /** Twice the slots, entries kept. */
@@ -176,14 +215,29 @@ export class ReplayLog {
   /** One entry of `slab` went: an emptied slab no longer written to goes back to the pool. */
   #release (slab: Slab): void {
     slab.live--
-    if (slab.live === 0 && slab !== this.#current && slab.pooled) this.#pool.give(slab.buffer)
+    if (slab.live === 0 && slab !== this.#current && slab.pooled) this.#giveBack(slab)
   }
 
   /** Stop writing to the current slab; back to the pool if nothing in it is kept. */
   #retireCurrent (): void {
     const current = this.#current
     this.#current = undefined
-    if (current !== undefined && current.live === 0) this.#pool.give(current.buffer)
+    if (current !== undefined && current.live === 0) this.#giveBack(current)
+  }
+
+  #giveBack (slab: Slab): void {
+    if (unread(slab)) this.#pool.give(slab.buffer)
+    else this.#parked.push(slab)
+  }
+
+  /** Parked slabs every socket has finished sending from go back to the pool. */
+  #unpark (): void {
+    const still: Slab[] = []
+    for (const slab of this.#parked) {
+      if (unread(slab)) this.#pool.give(slab.buffer)
+      else still.push(slab)
+    }
+    this.#parked = still
   }
 
   #clear (): void {

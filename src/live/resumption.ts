@@ -25,7 +25,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { field, parseFrame, type JsonObject } from './protocol.js'
-import { ReplayLog } from './replay-log.js'
+import { ReplayLog, type SlabReader } from './replay-log.js'
 import { mayCarryToolResponse } from './markers.js'
 /** Unanswered pings kept (a peer that never pongs must not grow the list). */
 const MAX_PINGS = 4
@@ -167,11 +167,15 @@ export class Resumption {
 
   // The replay log ------------------------------------------------------------------------------------------------
 
-  /** Keep a client message (sent now or later, in order). */
-  push (data: Buffer, binary: boolean): void {
+  /**
+   * Keep a client message (sent now or later, in order). With `room`, returns the frame to write as it is (header room
+   * and payload, live/replay-log.ts `push`).
+   */
+  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer | undefined {
     const log = this.#log
-    log.push(data, binary)
+    const framed = log.push(data, binary, room)
     if (log.size > this.#options.bufferMessages || log.bytes > this.#options.bufferBytes) this.#overflow()
+    return framed
   }
 
   /** Messages kept for replay (sent or not). */

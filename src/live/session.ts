@@ -21,7 +21,7 @@ import {
   GO_AWAY_MARKER, RESUMPTION_UPDATE_MARKER, SETUP_COMPLETE_MARKER, TOOL_CALL_MARKER, TURN_COMPLETE_MARKER, mayCarryUpstreamMarker,
 } from './markers.js'
 import type { Dial } from './upstream.js'
-import { sendFrame, type FrameMode } from './frame-writer.js'
+import { framedHeaderBytes, rawSocketOf, sendFrame, sendFramed, type FrameMode } from './frame-writer.js'
 import { mayCarryUsage, readUsage, UsageTotals, type TurnUsage } from './usage.js'
 import type { ClientIdentity } from '../auth/identity.js'
 
@@ -467,8 +467,8 @@ export class LiveSession implements SessionIO {
 
   #toUpstream (data: Buffer, binary: boolean): void {
     const upstream = this.#upstream
-    this.#resumption.push(data, binary)
     if (!this.#ready || upstream === undefined) {
+      this.#resumption.push(data, binary)
       this.#pendingBytes += data.length
       if (this.#pendingBytes > this.#options.highWaterBytes && !this.#clientPaused) {
         this.#clientPaused = true
@@ -476,7 +476,17 @@ export class LiveSession implements SessionIO {
       }
       return
     }
-    sendFrame(upstream, this.#upstreamMode, data, binary, this.#sentCallback(upstream, data, this.#onUpstreamSent))
+    // The log's copy is the frame's too: header room before it in the slab, written as it is (one copy, not two).
+    const headerBytes = framedHeaderBytes(upstream, this.#upstreamMode, data.length)
+    const reader = headerBytes === 0 ? undefined : rawSocketOf(upstream)
+    const framed = reader === undefined ? undefined : this.#resumption.push(data, binary, { headerBytes, reader })
+    const onSent = this.#sentCallback(upstream, data, this.#onUpstreamSent)
+    if (framed !== undefined) {
+      sendFramed(upstream, this.#upstreamMode, framed, headerBytes, binary, onSent)
+    } else {
+      this.#resumption.push(data, binary)
+      sendFrame(upstream, this.#upstreamMode, data, binary, onSent)
+    }
     this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {
       this.#clientPaused = true

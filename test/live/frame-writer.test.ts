@@ -2,7 +2,9 @@ import t from 'tap'
 import { once } from 'node:events'
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { MERGE_MAX_BYTES, sendFrame, zeroMask } from '../../src/live/frame-writer.js'
+import { framedHeaderBytes, MERGE_MAX_BYTES, rawSocketOf, sendFrame, sendFramed, zeroMask } from '../../src/live/frame-writer.js'
+import { ReplayLog } from '../../src/live/replay-log.js'
+import { SlabPool } from '../../src/live/slab-pool.js'
 
 /** Bytes after the HTTP upgrade, one direction of a TCP connection. */
 class Tap {
@@ -134,4 +136,68 @@ t.test('mode ws, and a socket that is closing, are left to ws', async (t) => {
   server.close(1000)
   const err = await new Promise<Error | null | undefined>((resolve) => { sendFrame(server, 'unmasked', Buffer.from('late'), false, resolve) })
   t.match(err?.message, /not open/, 'a send after close reports the error ws reports')
+})
+
+t.test('a frame written from the replay log\'s slab has the bytes ws.send writes (to a server, zero key)', async (t) => {
+  const { client, server, toServer } = await wiredPair(t)
+  const log = new ReplayLog(new SlabPool(32 * 1024, 4))
+  const reader = rawSocketOf(client)
+  if (reader === undefined) throw new Error('no raw socket')
+  for (const size of SIZES) {
+    for (const binary of [false, true]) {
+      const payload = Buffer.alloc(size, binary ? 0x5a : 0x62)
+      const label = `${size} bytes, ${binary ? 'binary' : 'text'}`
+      const headerBytes = framedHeaderBytes(client, 'zero-key', size)
+      t.equal(headerBytes, size === 0 || size > MERGE_MAX_BYTES ? 0 : size > 125 ? 8 : 6, `${label}: header room`)
+      if (headerBytes === 0) continue
+      toServer.reset()
+      const messages = received(server, 2)
+      client.send(payload, { binary })
+      const framed = log.push(payload, binary, { headerBytes, reader })
+      if (framed === undefined) throw new Error('no frame')
+      sendFramed(client, 'zero-key', framed, headerBytes, binary)
+      const got = await messages
+      t.same(got.map((m) => [m.isBinary, m.data.equals(payload)]), [[binary, true], [binary, true]], `${label}: received as sent`)
+      const half = toServer.bytes.length / 2
+      t.ok(toServer.bytes.subarray(0, half).equals(toServer.bytes.subarray(half)), `${label}: same bytes on the wire`)
+      t.ok(log.data(log.size - 1).equals(payload), `${label}: the log keeps the payload alone`)
+    }
+  }
+})
+
+t.test('a slab frames were written from is not reused until the socket has sent them', async (t) => {
+  const { client, server } = await wiredPair(t)
+  // Writes queue: the server stops reading, so the kernel's buffers fill and Node holds the rest.
+  const serverRaw = rawSocketOf(server)
+  const reader = rawSocketOf(client)
+  if (serverRaw === undefined || reader === undefined) throw new Error('no raw socket')
+  serverRaw.pause()
+  const pool = new SlabPool(32 * 1024, 8)
+  const sent = new ReplayLog(pool)
+  const other = new ReplayLog(pool)
+  const frames: Buffer[] = []
+  const FRAMES = 6000
+  for (let i = 0; i < FRAMES; i++) {
+    const payload = Buffer.alloc(1000, i % 251)
+    payload.writeUInt32BE(i, 0)
+    frames.push(payload)
+    const headerBytes = framedHeaderBytes(client, 'zero-key', payload.length)
+    const framed = sent.push(payload, true, { headerBytes, reader })
+    if (framed === undefined) throw new Error('no frame')
+    sendFramed(client, 'zero-key', framed, headerBytes, true)
+    // As a resumption handle would: the entry is let go at once, its slab emptied while the socket still holds it.
+    sent.dropFront(1)
+    // Another session fills whatever slabs the pool hands out with other bytes.
+    other.push(Buffer.alloc(1000, 0xee), true)
+    other.dropFront(1)
+  }
+  t.ok(reader.writableLength > 0, `writes are queued (${reader.writableLength} bytes)`)
+  const messages = received(server, FRAMES)
+  serverRaw.resume()
+  const got = await messages
+  const wrong = got.findIndex((m, i) => !m.data.equals(frames[i] as Buffer))
+  t.equal(wrong, -1, 'every frame arrived as it was sent, none overwritten by a reused slab')
+  sent.close()
+  other.close()
+  t.equal(pool.out, 0, 'every slab went back once the socket had sent it')
 })
