@@ -60,22 +60,9 @@ export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, bin
     socket.send(data, binary ? BINARY : TEXT, cb)
     return
   }
-  const keyBytes = mode === 'zero-key' ? 4 : 0
-  const lengthBytes = length > 125 ? 2 : 0
-  const offset = 2 + lengthBytes + keyBytes
+  const offset = headerBytesFor(mode, length)
   const frame = Buffer.allocUnsafe(offset + length)
-  frame[0] = FIN | (binary ? OPCODE_BINARY : OPCODE_TEXT)
-  if (lengthBytes === 0) frame[1] = length
-  else {
-    frame[1] = 126
-    frame[2] = length >>> 8
-    frame[3] = length & 0xff
-  }
-  if (keyBytes !== 0) {
-    frame[1] |= MASK_BIT
-    // XOR with the all-zero key leaves the payload as it is.
-    frame[offset - 4] = frame[offset - 3] = frame[offset - 2] = frame[offset - 1] = 0
-  }
+  writeHeader(frame, mode, length, binary)
   data.copy(frame, offset)
   // Node calls it with null on success where ws's type says undefined; ws hands it to the same write.
   raw.write(frame, cb as ((err?: Error | null) => void) | undefined)
@@ -89,7 +76,30 @@ export function framedHeaderBytes (socket: WebSocket, mode: FrameMode, length: n
   if (mode === 'ws' || length === 0 || length > MERGE_MAX_BYTES || socket.readyState !== WebSocket.OPEN) return 0
   const internals = socket as unknown as WsInternals
   if (internals._socket === null || internals._socket === undefined || internals._sender?._state !== 0) return 0
+  return headerBytesFor(mode, length)
+}
+
+/** Header size of a frame of `length` (≤ 65,535) payload bytes: 2, the 16-bit length form, the zero key's 4. */
+function headerBytesFor (mode: FrameMode, length: number): number {
   return 2 + (length > 125 ? 2 : 0) + (mode === 'zero-key' ? 4 : 0)
+}
+
+/** The header of a frame of `length` payload bytes at the start of `frame`, `headerBytesFor(mode, length)` long. */
+function writeHeader (frame: Buffer, mode: FrameMode, length: number, binary: boolean): void {
+  frame[0] = FIN | (binary ? OPCODE_BINARY : OPCODE_TEXT)
+  let at = 2
+  if (length <= 125) frame[1] = length
+  else {
+    frame[1] = 126
+    frame[2] = length >>> 8
+    frame[3] = length & 0xff
+    at = 4
+  }
+  if (mode === 'zero-key') {
+    frame[1] |= MASK_BIT
+    // XOR with the all-zero key leaves the payload as it is.
+    frame[at] = frame[at + 1] = frame[at + 2] = frame[at + 3] = 0
+  }
 }
 
 /** The socket under `socket` that frames are written to: what a slab written from must wait for (live/replay-log.ts). */
@@ -110,17 +120,6 @@ export function sendFramed (socket: WebSocket, mode: FrameMode, room: Buffer, he
     socket.send(Buffer.from(room.subarray(headerBytes)), binary ? BINARY : TEXT, cb)
     return
   }
-  room[0] = FIN | (binary ? OPCODE_BINARY : OPCODE_TEXT)
-  const keyBytes = mode === 'zero-key' ? 4 : 0
-  if (headerBytes - keyBytes === 2) room[1] = length
-  else {
-    room[1] = 126
-    room[2] = length >>> 8
-    room[3] = length & 0xff
-  }
-  if (keyBytes !== 0) {
-    room[1] |= MASK_BIT
-    room[headerBytes - 4] = room[headerBytes - 3] = room[headerBytes - 2] = room[headerBytes - 1] = 0
-  }
+  writeHeader(room, mode, length, binary)
   raw.write(room, cb as ((err?: Error | null) => void) | undefined)
 }
