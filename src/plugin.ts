@@ -41,6 +41,7 @@ import { createChartStack } from './charts/chart-stack.js'
 import chartsRoutes from './http/charts-routes.js'
 import artifactsRoutes from './http/artifacts-routes.js'
 import { createMapService } from './maps/service.js'
+import { mapPoolOptions } from './maps/pool.js'
 import { createRenderHost } from './workers/render-host.js'
 import mapsRoutes from './http/maps-routes.js'
 import webClient from './http/static.js'
@@ -80,7 +81,7 @@ export default async function livegate (app: FastifyInstance, options: LivegateO
     priority: config.charts.priority,
     log: app.log,
     charts: config.charts,
-    maps: { threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs },
+    maps: mapPoolOptions(config.charts),
   })
   const chartStack = await createChartStack(config, renderHost.charts)
   const maps = createMapService({ config, store: chartStack.artifacts, pool: renderHost.maps })

@@ -17,6 +17,13 @@ export const CLOCK_TICKS_PER_S = ((): number => {
   }
 })()
 
+/** The fields of `/proc/<pid>/stat` after the command name: index 0 is field 3 (state), 1 the parent pid. */
+function statAfterName (pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** CPU seconds (user + system, every thread) from `/proc/<pid>/stat`, in clock ticks (10 ms steps). */
 export function cpuSecondsFromStat (pid: number): number {
   const { user, system } = cpuSplit(pid)
@@ -28,9 +35,7 @@ export function cpuSecondsFromStat (pid: number): number {
  * time goes between its own code and the kernel's socket work.
  */
 export function cpuSplit (pid: number): { user: number, system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const rest = statAfterName(pid)
   return { user: Number(rest[11]) / CLOCK_TICKS_PER_S, system: Number(rest[12]) / CLOCK_TICKS_PER_S }
 }
 
@@ -104,8 +109,7 @@ export function childPids (pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry))
+      if (Number(statAfterName(Number(entry))[1]) === pid) found.push(Number(entry))
     } catch {
       // Gone while we read.
     }

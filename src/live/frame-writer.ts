@@ -51,21 +51,15 @@ const TEXT = { binary: false } as const
  * would, in one write. `cb` as ws's send callback.
  */
 export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, binary: boolean, cb?: (err?: Error) => void): void {
-  const internals = socket as unknown as WsInternals
-  const raw = internals._socket
   const length = data.length
-  // A ws whose internals are not what this module knows (another major version) is left to frame its own.
-  if (mode === 'ws' || socket.readyState !== WebSocket.OPEN || raw === null || raw === undefined || length > MERGE_MAX_BYTES ||
-      length === 0 || internals._sender?._state !== 0) {
+  const offset = framedHeaderBytes(socket, mode, length)
+  if (offset === 0) {
     socket.send(data, binary ? BINARY : TEXT, cb)
     return
   }
-  const offset = headerBytesFor(mode, length)
   const frame = Buffer.allocUnsafe(offset + length)
-  writeHeader(frame, mode, length, binary)
   data.copy(frame, offset)
-  // Node calls it with null on success where ws's type says undefined; ws hands it to the same write.
-  raw.write(frame, cb as ((err?: Error | null) => void) | undefined)
+  sendFramed(rawSocketOf(socket) as Duplex, mode, frame, offset, binary, cb)
 }
 
 /**
@@ -74,6 +68,7 @@ export function sendFrame (socket: WebSocket, mode: FrameMode, data: Buffer, bin
  */
 export function framedHeaderBytes (socket: WebSocket, mode: FrameMode, length: number): number {
   if (mode === 'ws' || length === 0 || length > MERGE_MAX_BYTES || socket.readyState !== WebSocket.OPEN) return 0
+  // A ws whose internals are not what this module knows (another major version) is left to frame its own.
   const internals = socket as unknown as WsInternals
   if (internals._socket === null || internals._socket === undefined || internals._sender?._state !== 0) return 0
   return headerBytesFor(mode, length)
@@ -108,18 +103,12 @@ export function rawSocketOf (socket: WebSocket): Duplex | undefined {
 }
 
 /**
- * Send `room` as one data frame: its first `headerBytes` (from `framedHeaderBytes`, for the same socket and mode,
- * just before) are free for the header, filled in here, and the rest is the payload. Written as it is, no copy: the
- * caller keeps `room` unchanged until the socket has sent it (live/replay-log.ts parks its slab until then).
+ * Send `room` as one data frame to `raw` (the `rawSocketOf` a socket `framedHeaderBytes` just sized it for, in the same
+ * tick): its first `headerBytes` are free for the header, filled in here, and the rest is the payload. Written as it
+ * is, no copy: the caller keeps `room` unchanged until the socket has sent it (live/replay-log.ts parks its slab).
  */
-export function sendFramed (socket: WebSocket, mode: FrameMode, room: Buffer, headerBytes: number, binary: boolean, cb?: (err?: Error) => void): void {
-  const raw = rawSocketOf(socket)
-  const length = room.length - headerBytes
-  if (raw === undefined || framedHeaderBytes(socket, mode, length) !== headerBytes) {
-    // Whatever changed since the room was sized: ws frames a copy (it may keep what it is given past this call).
-    socket.send(Buffer.from(room.subarray(headerBytes)), binary ? BINARY : TEXT, cb)
-    return
-  }
-  writeHeader(room, mode, length, binary)
+export function sendFramed (raw: Duplex, mode: FrameMode, room: Buffer, headerBytes: number, binary: boolean, cb?: (err?: Error) => void): void {
+  writeHeader(room, mode, room.length - headerBytes, binary)
+  // Node calls it with null on success where ws's type says undefined; ws hands it to the same write.
   raw.write(room, cb as ((err?: Error | null) => void) | undefined)
 }

@@ -16,7 +16,10 @@ export const TOOL_CALL_MARKER = Buffer.from('"toolCall"')
 /** `"toolCall"` and `"toolCallCancellation"`. */
 export const TOOL_TRAFFIC_MARKER = Buffer.from('"toolCall')
 
-/** `usageMetadata` / `usage_metadata` (live/usage.ts looks for it in a frame's tail only). */
+/**
+ * Starts both `"usageMetadata"` and `"usage_metadata"` (live/usage.ts looks for it in a frame's tail only); base64
+ * audio holds no quote, and a false positive costs one parse.
+ */
 export const USAGE_MARKER = Buffer.from('"usage')
 
 /**

@@ -91,12 +91,12 @@ export class ReplayLog {
   get bytes (): number { return this.#bytes }
 
   /**
-   * Keep `data`. With `room` (a frame header's size and the socket it goes to), the copy is also the frame's: `room`
-   * bytes are left free before it, and the return value is that room and the payload together, for the caller to
-   * fill the header in and write as it is, without copying the payload again; the slab is then not reused until the
-   * socket has sent it.
+   * Keep `data`; returns the kept copy. With `room` (a frame header's size and the socket it goes to), the copy is also
+   * the frame's: `room` bytes are left free before it and are part of what is returned, for the caller to fill the
+   * header in and write as it is, without copying the payload again; the slab is then not reused until the socket has
+   * sent it. Without `room`, the view is the entry's, valid as `data` says.
    */
-  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer | undefined {
+  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer {
     const length = data.length
     const headerBytes = room?.headerBytes ?? 0
     let slab: Slab
@@ -128,7 +128,7 @@ export class ReplayLog {
     this.#binary[at] = binary ? 1 : 0
     this.#sentAt[at] = 0
     this.#bytes += length
-    return room === undefined ? undefined : slab.buffer.subarray(offset - headerBytes, offset + length)
+    return slab.buffer.subarray(offset - headerBytes, offset + length)
   }
 
   /** Entry `i` (0: the oldest kept), as a view valid until the entry is dropped: to look inside, never to hand on. */

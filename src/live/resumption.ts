@@ -168,10 +168,10 @@ export class Resumption {
   // The replay log ------------------------------------------------------------------------------------------------
 
   /**
-   * Keep a client message (sent now or later, in order). With `room`, returns the frame to write as it is (header room
-   * and payload, live/replay-log.ts `push`).
+   * Keep a client message (sent now or later, in order); returns the kept copy, with `room` the frame to write as it is
+   * (header room and payload, live/replay-log.ts `push`).
    */
-  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer | undefined {
+  push (data: Buffer, binary: boolean, room?: { readonly headerBytes: number, readonly reader: SlabReader }): Buffer {
     const log = this.#log
     const framed = log.push(data, binary, room)
     if (log.size > this.#options.bufferMessages || log.bytes > this.#options.bufferBytes) this.#overflow()

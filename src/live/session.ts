@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type WebSocket from 'ws'
+import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import { LivegateError, isLivegateError } from '../errors.js'
 import { truncateForLog } from '../logger.js'
@@ -476,16 +477,15 @@ export class LiveSession implements SessionIO {
       }
       return
     }
-    // The log's copy is the frame's too: header room before it in the slab, written as it is (one copy, not two).
-    const headerBytes = framedHeaderBytes(upstream, this.#upstreamMode, data.length)
-    const reader = headerBytes === 0 ? undefined : rawSocketOf(upstream)
-    const framed = reader === undefined ? undefined : this.#resumption.push(data, binary, { headerBytes, reader })
     const onSent = this.#sentCallback(upstream, data, this.#onUpstreamSent)
-    if (framed !== undefined) {
-      sendFramed(upstream, this.#upstreamMode, framed, headerBytes, binary, onSent)
-    } else {
+    const headerBytes = framedHeaderBytes(upstream, this.#upstreamMode, data.length)
+    if (headerBytes === 0) {
       this.#resumption.push(data, binary)
       sendFrame(upstream, this.#upstreamMode, data, binary, onSent)
+    } else {
+      // The log's copy is the frame's too: header room before it in the slab, written as it is (one copy, not two).
+      const raw = rawSocketOf(upstream) as Duplex
+      sendFramed(raw, this.#upstreamMode, this.#resumption.push(data, binary, { headerBytes, reader: raw }), headerBytes, binary, onSent)
     }
     this.#resumption.markSent()
     if (!this.#clientPaused && upstream.bufferedAmount > this.#options.highWaterBytes) {

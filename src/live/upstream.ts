@@ -67,7 +67,6 @@ export function needsMaskingKey (url: string): boolean {
   return !(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
 }
 
-
 export function dialUpstream (target: UpstreamTarget, options: DialOptions): Dial {
   const host = upstreamHost(target.baseUrl)
   const url = upstreamUrl(target)

@@ -13,7 +13,6 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { field, parseFrame } from './protocol.js'
 import { USAGE_MARKER } from './markers.js'
 
-/** Starts both `"usageMetadata"` and `"usage_metadata"`; base64 audio holds no quote, and a false positive costs one parse. */
 /** How far from a frame's end the usage key may start: the object with its detail arrays, pretty-printed, fits easily. */
 export const USAGE_TAIL_BYTES = 4096
 

@@ -25,6 +25,11 @@ export interface MapPoolOptions {
 
 const MAP_TASK_TIMEOUT_MS = 10_000
 
+/** The map pool a gateway runs, from its render settings: at most two threads, the charts' queue, heap and timeout. */
+export function mapPoolOptions (charts: { readonly threads: number, readonly queue: number, readonly heapMb: number, readonly timeoutMs: number }): MapPoolOptions {
+  return { threads: Math.min(2, charts.threads), queue: charts.queue, heapMb: charts.heapMb, timeoutMs: charts.timeoutMs }
+}
+
 export interface MapPool {
   geocode (queries: readonly string[], signal?: AbortSignal): Promise<Array<Place | null>>
   render (task: RenderTask, signal?: AbortSignal): Promise<RenderOutput>

@@ -16,7 +16,7 @@ import { createSharedWork } from '../artifacts/shared-work.js'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { createOutbound, type Outbound } from '../net/outbound.js'
 import { parseMapArgs, parseMapQuery } from './params.js'
-import { createMapPool, type MapPool } from './pool.js'
+import { createMapPool, mapPoolOptions, type MapPool } from './pool.js'
 import { createGoogleProvider } from './providers/google.js'
 import { createOfflineProvider } from './providers/offline.js'
 import { createTilesProvider } from './providers/tiles.js'
@@ -88,7 +88,7 @@ export function mapId (req: MapRequest, provider: MapProvider): string {
 export function createMapService (options: MapServiceOptions): MapService {
   const { config, store } = options
   const ownPool = options.pool === undefined
-  const pool = options.pool ?? createMapPool({ threads: Math.min(2, config.charts.threads), queue: config.charts.queue, heapMb: config.charts.heapMb, timeoutMs: config.charts.timeoutMs })
+  const pool = options.pool ?? createMapPool(mapPoolOptions(config.charts))
   const outbound = createOutbound(config.outbound)
   const provider = pickProvider(config, store, pool, outbound)
   const inflight = createSharedWork<MapResult>()

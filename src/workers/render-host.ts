@@ -9,7 +9,6 @@
  * a new one.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RenderPool } from '../charts/render-pool.js'
@@ -68,14 +67,6 @@ function entryFile (): { file: string, execArgv: string[] } {
   return { file, execArgv: ext === '.ts' ? ['--import', 'tsx'] : [] }
 }
 
-function onPath (command: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue
-    try { accessSync(path.join(dir, command), constants.X_OK); return true } catch { /* not here */ }
-  }
-  return false
-}
-
 interface Launcher { readonly argv: readonly string[], readonly as: string }
 
 async function succeeds (argv: readonly string[]): Promise<boolean> {
@@ -85,14 +76,14 @@ async function succeeds (argv: readonly string[]): Promise<boolean> {
 }
 
 /**
- * The launcher that gives the child `priority`, checked by running it once on `true` (a container may forbid the
- * call); asynchronously, since a gateway starts it from the relay's event loop.
+ * The launcher that gives the child `priority`, checked by running it once on `true` (it may be missing, or a
+ * container may forbid the call); asynchronously, since a gateway starts it from the relay's event loop.
  */
 async function launcherFor (priority: RenderPriority): Promise<Launcher> {
-  if (priority === 'idle' && process.platform === 'linux' && onPath('chrt') && await succeeds(['chrt', '--idle', '0'])) {
+  if (priority === 'idle' && process.platform === 'linux' && await succeeds(['chrt', '--idle', '0'])) {
     return { argv: ['chrt', '--idle', '0'], as: 'SCHED_IDLE' }
   }
-  if (priority !== 'normal' && process.platform !== 'win32' && onPath('nice') && await succeeds(['nice', '-n', '19'])) {
+  if (priority !== 'normal' && process.platform !== 'win32' && await succeeds(['nice', '-n', '19'])) {
     return { argv: ['nice', '-n', '19'], as: 'nice 19' }
   }
   return { argv: [], as: 'normal' }
@@ -115,6 +106,10 @@ function fromRemote (op: Op, remote: RemoteError): unknown {
   if ('code' in remote) return new LivegateError(remote.code, remote.detail, remote.extra)
   if (op === 'chart') return new LivegateError('LG_ERR_RENDER_CRASHED', `the render failed: ${remote.message}`)
   return new Error(remote.message)
+}
+
+function shuttingDown (): LivegateError {
+  return new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
 }
 
 function crashed (how: string): LivegateError {
@@ -160,7 +155,7 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
       restartDelayMs = Date.now() - startedAt < STABLE_AFTER_MS ? Math.min(MAX_RESTART_DELAY_MS, Math.max(FIRST_RESTART_DELAY_MS, restartDelayMs * 2)) : 0
       restartAt = Date.now() + restartDelayMs
       log?.error({ pid: proc.pid, how, inFlight: calls.size, restartDelayMs }, 'render process stopped unexpectedly; the next render starts another')
-      for (const [id, call] of calls) { calls.delete(id); call.reject(crashed(how)) }
+      failAll(() => crashed(how))
     }
     proc.on('exit', (code, signal) => { gone(signal === null ? `exit code ${String(code)}` : `signal ${signal}`) })
     proc.on('error', (err) => { gone(err.message) })
@@ -186,16 +181,24 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
   function isClosed (): boolean { return closed }
   function isAborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }
 
+  /** Every call waiting fails with `error()`. */
+  function failAll (error: () => LivegateError): void {
+    for (const [id, waiting] of calls) {
+      calls.delete(id)
+      waiting.reject(error())
+    }
+  }
+
   /** The channel keeps the gateway's event loop alive only while a call waits on it. */
   function settled (): void {
     if (calls.size === 0) { child?.unref(); child?.channel?.unref() }
   }
 
   async function call<T> (op: Op, task: unknown, signal: AbortSignal | undefined): Promise<T> {
-    if (closed) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
+    if (closed) throw shuttingDown()
     if (signal?.aborted === true) throw abortError(op, signal)
     const proc = await running()
-    if (isClosed()) throw new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
+    if (isClosed()) throw shuttingDown()
     if (isAborted(signal)) throw abortError(op, signal as AbortSignal)
     proc.ref()
     proc.channel?.ref()
@@ -207,19 +210,19 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
         if (proc.connected) proc.send({ id, op: 'cancel' } satisfies HostRequest)
         reject(abortError(op, signal as AbortSignal))
       }
-      calls.set(id, {
+      const waiting: Call = {
         op,
         resolve: (value) => { signal?.removeEventListener('abort', onAbort); resolve(value as T) },
         reject: (err) => { signal?.removeEventListener('abort', onAbort); reject(err) },
-      })
+      }
+      calls.set(id, waiting)
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         proc.send({ id, op, task } satisfies HostRequest)
       } catch (err) {
         calls.delete(id)
         settled()
-        signal?.removeEventListener('abort', onAbort)
-        reject(crashed((err as Error).message))
+        waiting.reject(crashed((err as Error).message))
       }
     })
   }
@@ -258,10 +261,7 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
       closed = true
       const proc = child ?? await starting?.catch(() => undefined)
       child = undefined
-      for (const [id, pending] of calls) {
-        calls.delete(id)
-        pending.reject(new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 }))
-      }
+      failAll(shuttingDown)
       if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
       const exited = new Promise<void>((resolve) => { proc.once('exit', () => { resolve() }) })
       // Closing the channel tells the process to stop its pools and exit (render-process.ts).

@@ -38,13 +38,16 @@ function host (priority: RenderPriority, timeoutMs = 20_000, logged: Logged[] = 
   })
 }
 
+/** Field `n` (1-based, as proc(5) numbers them, n ≥ 3) of a `/proc/.../stat` file: counted after the command name. */
+function statField (file: string, n: number): number {
+  const stat = readFileSync(file, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3])
+}
+
 /** Scheduling policy of every thread of `pid` (field 41 of /proc/<pid>/task/<tid>/stat). */
 function policies (pid: number): Set<number> {
   const found = new Set<number>()
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-    found.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]))
-  }
+  for (const tid of readdirSync(`/proc/${pid}/task`)) found.add(statField(`/proc/${pid}/task/${tid}/stat`, 41))
   return found
 }
 
@@ -131,8 +134,7 @@ t.test('calls that arrive together share one render process', async (t) => {
   const mine = readdirSync('/proc').filter((entry) => {
     if (!/^\d+$/.test(entry)) return false
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid &&
+      return statField(`/proc/${entry}/stat`, 4) === process.pid &&
         readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('render-process')
     } catch { return false }
   })
