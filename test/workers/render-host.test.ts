@@ -126,6 +126,21 @@ t.test('refusals, timeouts and cancellations come back as the in-process pool gi
   t.ok(image.bytes.subarray(0, 8).equals(PNG_SIGNATURE), 'still rendering after all of that')
 })
 
+t.test('a malformed task fails its call with a code, and the render process keeps serving', async (t) => {
+  const renders = host('idle')
+  t.teardown(async () => { await renders.close() })
+  await renders.charts.run(chart(FIVE_FILMS))
+  const pid = renders.pid
+  for (const task of [42, null, { kind: 'vega-lite' }, { specJson: { not: 'a string' } }]) {
+    const err = await failure(renders.charts.run(task as unknown as RenderTask))
+    t.match(err.code, /^LG_ERR_RENDER_/, `${JSON.stringify(task)}: ${err.code}`)
+  }
+  const badMap = await failure(renders.maps.render({ scene: 'nope' } as unknown as Parameters<RenderHost['maps']['render']>[0]))
+  t.ok(badMap instanceof Error, 'a malformed map task fails its call')
+  t.ok((await renders.charts.run(chart(FIVE_FILMS))).width > 100)
+  t.equal(renders.pid, pid, 'the same render process, still serving')
+})
+
 t.test('calls that arrive together share one render process', async (t) => {
   const renders = host('idle')
   t.teardown(async () => { await renders.close() })
