@@ -5,8 +5,10 @@
  * open) enforces the total-size cap by evicting the oldest, and the TTL on read and on a periodic sweep.
  */
 import fs from 'node:fs/promises'
+import { close as closeFd, open as openFd, read as readFd, rename as renameFile, writeFile as writeWholeFile } from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
 import { asBuffer, assertKey, metaFor, type Artifact, type ArtifactInput, type ArtifactMeta, type ArtifactStore } from './store.js'
 
 interface FsStoreOptions {
@@ -41,7 +43,45 @@ const HEADER_LEN_BYTES = 4
 const MAX_HEADER_BYTES = 64 * 1024
 const MAX_SWEEP_MS = 10 * 60 * 1000
 
+/** Enough for the length and a chart's or map's metadata header, so a `head` is usually one read. */
+const FIRST_READ_BYTES = 2048
+
 const fileName = (key: string): string => encodeURIComponent(key) + SUFFIX
+
+// The per-artifact path (a put, a head) uses the callback API: fs/promises wraps each open file in a FileHandle,
+// which cost ≈ a third more CPU per put in a micro-benchmark, on the relay's thread.
+const openFile = promisify(openFd)
+const readAt = promisify(readFd)
+const closeFile = promisify(closeFd)
+const writeFile = promisify(writeWholeFile)
+const rename = promisify(renameFile)
+
+/** Unique temporary names without a random draw per put: a random prefix per process, then a counter. */
+const TMP_PREFIX = randomBytes(6).toString('hex')
+let tmpCount = 0
+
+/** The metadata header of an artifact file, or undefined when the file is missing, short or not one of ours. */
+async function readMetaFile (file: string): Promise<ArtifactMeta | undefined> {
+  let fd: number
+  try { fd = await openFile(file, 'r') } catch { return undefined }
+  try {
+    const first = Buffer.allocUnsafe(FIRST_READ_BYTES)
+    const { bytesRead: got } = await readAt(fd, first, 0, FIRST_READ_BYTES, 0)
+    if (got < HEADER_LEN_BYTES) return undefined
+    const n = first.readUInt32BE(0)
+    if (n === 0 || n > MAX_HEADER_BYTES) return undefined
+    let header = first.subarray(HEADER_LEN_BYTES, HEADER_LEN_BYTES + n)
+    if (header.length < n) {
+      header = Buffer.allocUnsafe(n)
+      if ((await readAt(fd, header, 0, n, HEADER_LEN_BYTES)).bytesRead < n) return undefined
+    }
+    return JSON.parse(header.toString('utf8')) as ArtifactMeta
+  } catch {
+    return undefined
+  } finally {
+    await closeFile(fd).catch(() => {})
+  }
+}
 
 export class FsStore implements ArtifactStore {
   readonly #dir: string
@@ -77,7 +117,7 @@ export class FsStore implements ArtifactStore {
         if (name.endsWith('.tmp')) await fs.rm(path.join(this.#dir, name), { force: true })
         continue
       }
-      const meta = await this.#readMeta(path.join(this.#dir, name))
+      const meta = await readMetaFile(path.join(this.#dir, name))
       if (meta !== undefined) found.push(meta)
     }
     found.sort((a, b) => a.created - b.created)
@@ -100,24 +140,6 @@ export class FsStore implements ArtifactStore {
 
   #expired (created: number): boolean { return Date.now() - created >= this.#ttlMs }
 
-  async #readMeta (file: string): Promise<ArtifactMeta | undefined> {
-    let handle
-    try { handle = await fs.open(file, 'r') } catch { return undefined }
-    try {
-      const len = Buffer.alloc(HEADER_LEN_BYTES)
-      await handle.read(len, 0, HEADER_LEN_BYTES, 0)
-      const n = len.readUInt32BE(0)
-      if (n === 0 || n > MAX_HEADER_BYTES) return undefined
-      const header = Buffer.alloc(n)
-      await handle.read(header, 0, n, HEADER_LEN_BYTES)
-      return JSON.parse(header.toString('utf8')) as ArtifactMeta
-    } catch {
-      return undefined
-    } finally {
-      await handle.close()
-    }
-  }
-
   async put (key: string, bytes: Uint8Array, input: ArtifactInput): Promise<ArtifactMeta> {
     assertKey(key)
     await this.#ready
@@ -126,9 +148,9 @@ export class FsStore implements ArtifactStore {
     const len = Buffer.alloc(HEADER_LEN_BYTES)
     len.writeUInt32BE(header.length, 0)
     const file = path.join(this.#dir, fileName(key))
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-    await fs.writeFile(tmp, Buffer.concat([len, header, asBuffer(bytes)]))
-    await fs.rename(tmp, file)
+    const tmp = `${file}.${TMP_PREFIX}${(tmpCount++).toString(36)}.tmp`
+    await writeFile(tmp, Buffer.concat([len, header, asBuffer(bytes)]))
+    await rename(tmp, file)
     this.#track(key, meta.size, meta.created)
     await this.#evict()
     return meta
@@ -151,7 +173,7 @@ export class FsStore implements ArtifactStore {
   async head (key: string): Promise<ArtifactMeta | undefined> {
     assertKey(key)
     await this.#ready
-    const meta = await this.#readMeta(path.join(this.#dir, fileName(key)))
+    const meta = await readMetaFile(path.join(this.#dir, fileName(key)))
     if (meta === undefined || meta.key !== key) return undefined
     if (this.#expired(meta.created)) { await this.delete(key); return undefined }
     return meta

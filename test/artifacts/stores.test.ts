@@ -125,6 +125,26 @@ test('the fs store survives a restart: a new instance finds, counts and serves w
   t.notOk((await readdir(dir)).some((f) => f.endsWith('.tmp')), 'temporary files are cleaned up')
 })
 
+test('the fs store reads a metadata header longer than its first read, and refuses a header cut short', async (t) => {
+  const dir = await tempDir(t)
+  const first = new FsStore({ dir, maxBytes: 1 << 20, ttlSeconds: 60 })
+  const longType = `application/x-${'a'.repeat(5000)}`
+  const meta = await first.put('long.bin', Buffer.from('body'), { mimeType: longType, sourceKind: 'chart' })
+  t.same(await first.head('long.bin'), meta)
+  await first.close()
+  const header = Buffer.from(JSON.stringify({ ...meta, key: 'cut.bin' }))
+  const len = Buffer.alloc(4)
+  len.writeUInt32BE(header.length, 0)
+  await writeFile(path.join(dir, 'cut.bin.artifact'), Buffer.concat([len, header.subarray(0, 3000)]))
+  const second = new FsStore({ dir, maxBytes: 1 << 20, ttlSeconds: 60 })
+  t.teardown(async () => { await second.close() })
+  await second.ready()
+  t.same(await second.head('long.bin'), meta, 'found again by a new instance, from the header alone')
+  t.equal(second.size, 4)
+  t.equal(await second.head('cut.bin'), undefined)
+  t.equal(await second.head('missing.bin'), undefined)
+})
+
 test('the tiered store serves from memory and promotes disk hits', async (t) => {
   const dir = await tempDir(t)
   const cold = new FsStore({ dir, maxBytes: 1 << 20, ttlSeconds: 60 })
