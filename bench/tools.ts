@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runAudioLoad, type AudioLoadResult } from './lib/audio-load.js'
 import { audioSetup, closeSessions, openSessions, textSetup } from './lib/live-client.js'
+import { pin, splitCpus, type CpuSplit } from './lib/pin.js'
 import { cpuSecondsWithChildren, machineLine } from './lib/proc-stats.js'
 import { startRenderLoad } from './lib/render-sessions.js'
 import { measureTurnaround, type TurnaroundResult } from './lib/tool-turnaround.js'
@@ -48,6 +49,8 @@ const { values: args } = parseArgs({
     outside: { type: 'string', default: '0' },
     /** Artifact store of the livegate measured under renders: `fs` (a fresh directory each round) or `memory`. */
     store: { type: 'string', default: 'fs' },
+    /** Give livegate (and its render process) half the CPUs and the load client and simulator the other half. */
+    pin: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 })
@@ -73,6 +76,8 @@ const COLD_OVER_RENDER_TARGET_MS = 5
 const P99_DURING_RENDERS_TARGET = 0.10
 const P99_DURING_RENDERS_RATIO_TARGET = 1.25
 const RUN_ID = Date.now().toString(36)
+const CPU_SPLIT: CpuSplit | undefined = args.pin ? splitCpus() : undefined
+if (args.pin && CPU_SPLIT === undefined) throw new Error('--pin needs at least 2 CPUs')
 
 interface RenderRow {
   /** LIVEGATE_RENDER_THREADS of the livegate measured. */
@@ -93,7 +98,10 @@ interface RenderRow {
 }
 
 function startRenderLoops (n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn('chrt', ['--idle', '0', process.execPath, '--import', 'tsx', RENDER_LOOP], { stdio: ['ignore', 'ignore', 'inherit'] }))
+  const loop = ['chrt', '--idle', '0', process.execPath, '--import', 'tsx', RENDER_LOOP]
+  // Outside livegate but on livegate's CPUs when pinned: the floor for renders sharing the relay's cores.
+  const argv = CPU_SPLIT === undefined ? loop : ['taskset', '-c', CPU_SPLIT.gateway, ...loop]
+  return Array.from({ length: n }, () => spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] }))
 }
 
 async function stopLoop (loop: ChildProcess): Promise<void> {
@@ -119,6 +127,10 @@ async function measureUnderRenders (threadSetting: string): Promise<RenderRow[]>
     const targets = await startTargets({ bare: false, livegateEnv: env })
     const url = targets.livegate.url
     const pid = targets.livegate.child.pid
+    if (CPU_SPLIT !== undefined) {
+      pin(pid, CPU_SPLIT.gateway)
+      pin(targets.simulator.pid, CPU_SPLIT.load)
+    }
     try {
       // Warm-up: the relay path and the render workers.
       const warmAudio = await openSessions(url, 50, audioSetup())
@@ -219,7 +231,7 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     '',
     `Command: \`${benchCommand('')}tools --cold ${COLD_RUNS} --warm ${WARM_RUNS} --audio ${AUDIO_SESSIONS} ` +
       `--renders ${args.renders} --outside ${OUTSIDE_LOOPS} --duration ${DURATION_MS / 1000} --warmup ${WARMUP_MS / 1000} --rounds ${ROUNDS} ` +
-      `--render-threads ${THREAD_SETTINGS.join(',')} --store ${args.store}\` (bench/tools.ts).`,
+      `--render-threads ${THREAD_SETTINGS.join(',')} --store ${args.store}${args.pin ? ' --pin' : ''}\` (bench/tools.ts).`,
     '',
     '### Tool turnaround: upstream `toolCall` → `toolResponse` upstream (five-film chart, one call at a time)',
     '',
@@ -251,6 +263,11 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
         ? ` The "render loops outside livegate" row has no render sessions: ${OUTSIDE_LOOPS} processes of their own render the same chart in a loop ` +
           'at SCHED_IDLE (bench/lib/render-loop.ts), so it shows what idle-priority renders cost the relay on shared cores ' +
           '(caches, memory bandwidth, preemption) with none of livegate\'s work for them.'
+        : '') +
+      (CPU_SPLIT !== undefined
+        ? ` Pinned (\`--pin\`, bench/lib/pin.ts): livegate and its render process on CPU ${CPU_SPLIT.gateway}, the load client and ` +
+          `the simulator on CPU ${CPU_SPLIT.load}, so the rows measure what renders cost the relay on the gateway's own cores, ` +
+          'not the load client waiting for a core the renders took; the outside loops run on the gateway\'s CPUs.'
         : ''),
     '',
     table(['render threads, priority', 'renders at once (K)', 'audio sessions', 'frames', 'lost', 'p50 RTT ms', 'p99 RTT ms', 'p99 vs idle',
@@ -275,6 +292,8 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
 const started = new Date()
 const turnaround = await measureTurnaround({ coldRuns: COLD_RUNS, warmRuns: WARM_RUNS })
 const rows: RenderRow[] = []
+// After the turnaround, which runs livegate in this process: only the load client shares the load's CPUs.
+if (CPU_SPLIT !== undefined) pin(process.pid, CPU_SPLIT.load)
 for (const setting of THREAD_SETTINGS) rows.push(...await measureUnderRenders(setting))
 const body = report(turnaround, rows, started)
 if (!args['no-write']) writeSection('Tools', body)
