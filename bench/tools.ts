@@ -11,10 +11,10 @@
  *    through livegate (as in bench/relay.ts) while K other sessions keep K cold renders in flight, for K = 0 (idle),
  *    4 and 20, interleaved over rounds.
  *
- * Writes the "Tools" section of bench/RESULTS.md.
+ * Writes the "Tools" section of bench/RESULTS.md (with `--pin`, "Tools, gateway on CPUs of its own").
  *
  *   npm run bench -- tools [--cold 30] [--warm 200] [--audio 100] [--renders 0,4,20] [--duration 10] [--warmup 1]
- *                          [--rounds 2] [--no-write]
+ *                          [--rounds 2] [--outside 0] [--store fs] [--pin] [--no-write]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -296,5 +296,5 @@ const rows: RenderRow[] = []
 if (CPU_SPLIT !== undefined) pin(process.pid, CPU_SPLIT.load)
 for (const setting of THREAD_SETTINGS) rows.push(...await measureUnderRenders(setting))
 const body = report(turnaround, rows, started)
-if (!args['no-write']) writeSection('Tools', body)
+if (!args['no-write']) writeSection(CPU_SPLIT === undefined ? 'Tools' : 'Tools, gateway on CPUs of its own', body)
 process.stdout.write(`${body}\n`)
