@@ -100,6 +100,8 @@ function livegateSpec (name: string, env: Record<string, string>): TargetSpec {
       LIVEGATE_UPSTREAM_URL: upstream,
       LIVEGATE_CLIENT_TOKENS: CLIENT_TOKEN,
       LIVEGATE_RENDER_THREADS: '1',
+      // Under valgrind the start alone outlasts Fastify's 10 s; the ready timeout below bounds it instead.
+      LIVEGATE_STARTUP_TIMEOUT_MS: String(VALGRIND_READY_MS),
       ...env,
     }, RELAY_NODE_ARGS, launch),
   }

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
+import { LivegateError } from './errors.js'
 import { loggerOptions } from './logger.js'
 import livegate, { type LivegateOptions } from './plugin.js'
 
@@ -37,7 +38,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     trustProxy: config.trustProxy,
     forceCloseConnections: true,
     return503OnClosing: true,
+    pluginTimeout: config.startupTimeoutMs,
   }) as unknown as FastifyInstance
-  await app.register(livegateAtRoot, { config })
+  try {
+    await app.register(livegateAtRoot, { config })
+  } catch (err) {
+    // avvio's own message blames a forgotten `done`; the operator's lever is the timeout.
+    if ((err as { code?: unknown }).code === 'AVV_ERR_PLUGIN_EXEC_TIMEOUT') {
+      throw new LivegateError('LG_ERR_CONFIG_STARTUP_TIMEOUT', `livegate did not start within ${config.startupTimeoutMs} ms (LIVEGATE_STARTUP_TIMEOUT_MS)`, undefined, { cause: err })
+    }
+    throw err
+  }
   return app
 }

@@ -17,6 +17,7 @@ export interface ErrorSpec {
 export const ERRORS = {
   // CONFIG
   LG_ERR_CONFIG_INVALID: { status: 500, title: 'Invalid configuration', fix: 'Fix the environment variables listed in the message; see docs/config.md.' },
+  LG_ERR_CONFIG_STARTUP_TIMEOUT: { status: 500, title: 'Start took too long', fix: 'The gateway did not finish starting within LIVEGATE_STARTUP_TIMEOUT_MS. On a host with a small CPU share, or under a profiler or valgrind, raise it (0 waits for ever); with a Redis store, check that Redis answers.' },
   LG_ERR_CONFIG_TOOL_MODULE: { status: 500, title: 'Tool module not usable', fix: 'Fix the module named in the message: it must load and default-export { declaration, run } or an array of them (examples/tools/README.md).' },
 
   // AUTH

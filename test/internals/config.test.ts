@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { isLivegateError } from '../../src/errors.js'
 
@@ -120,4 +123,24 @@ t.test('limits: a process ceiling and event-loop protection by default, per-clie
   t.match(set.limits, { maxSessionsPerClient: 3, sessionsPerMinute: 10, rendersPerMinute: 60, dailyTokens: 1_000_000, maxEventLoopDelayMs: 0 })
   const message = ((): string => { try { loadConfig({ LIVEGATE_METRICS_TOKEN: 'scrape-secret', LIVEGATE_PORT: 'x' }) } catch (err) { return (err as Error).message } return '' })()
   t.notMatch(message, 'scrape-secret', 'the metrics token is a secret')
+})
+
+t.test('LIVEGATE_STARTUP_TIMEOUT_MS bounds the start: a start slower than it ends the process with one clear line; 0 waits', async (t) => {
+  t.equal(loadConfig({}).startupTimeoutMs, 10_000, 'Fastify\'s own default')
+  // No start of the plugin (routes, store, auth, the built-in simulator) takes under a millisecond.
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, LIVEGATE_PORT: '0', LIVEGATE_HOST: '127.0.0.1', LIVEGATE_STORE: 'memory', LIVEGATE_STARTUP_TIMEOUT_MS: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  t.teardown(() => { proc.kill('SIGKILL') })
+  let stderr = ''
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const [code] = await once(proc, 'exit') as [number | null]
+  t.equal(code, 78)
+  t.equal(stderr.trim(), 'LG_ERR_CONFIG_STARTUP_TIMEOUT: livegate did not start within 1 ms (LIVEGATE_STARTUP_TIMEOUT_MS)', 'one line, no stack trace')
+
+  const app = await buildApp(loadConfig({ LIVEGATE_STORE: 'memory', LIVEGATE_LOG_LEVEL: 'silent', LIVEGATE_STARTUP_TIMEOUT_MS: '0' }))
+  t.teardown(async () => { await app.close() })
+  t.equal(app.initialConfig.pluginTimeout, 0)
+  t.equal((await app.inject('/healthz')).statusCode, 200)
 })
