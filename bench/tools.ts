@@ -279,9 +279,12 @@ function report (t: TurnaroundResult, rows: readonly RenderRow[], started: Date)
     '',
     '### Caveats',
     '',
-    `- ${machineLine().split(', ')[1] ?? 'Few cores'}: the render process, livegate's relay thread, the simulator and the ` +
-      'load client all share them. At `normal` priority a render that occupies a core takes it from the relay and the ' +
-      'load client alike; at `idle` it runs only when they leave a core free.',
+    CPU_SPLIT === undefined
+      ? `- ${machineLine().split(', ')[1] ?? 'Few cores'}: the render process, livegate's relay thread, the simulator and the ` +
+        'load client all share them. At `normal` priority a render that occupies a core takes it from the relay and the ' +
+        'load client alike; at `idle` it runs only when they leave a core free.'
+      : `- Pinned: the render process shares CPU ${CPU_SPLIT.gateway} with livegate's relay thread only; the load client and the ` +
+        `simulator share CPU ${CPU_SPLIT.load}, which no render touches: whatever spread the idle rows have is not the renders'.`,
     '- The render turn (last table) is the client\'s view: its text turn from `render <tag>` to `turnComplete`, which ' +
       'includes the simulator\'s scripted reply after the tool response.',
     '- Below normal priority the render process gives way to every normal-priority task, other tenants\' included: on ' +

@@ -92,7 +92,8 @@ export function machine (): Machine {
   const cpus = os.cpus()
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: os.availableParallelism(),
+    // The machine's, not this process's affinity mask (bench/tools.ts --pin narrows that).
+    cores: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
