@@ -37,7 +37,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'LIVEGATE_TRUST_PROXY', kind: 'bool', default: 'false', doc: 'Trust X-Forwarded-* headers (behind a load balancer).' },
   { name: 'LIVEGATE_TLS_CERT', kind: 'string', doc: 'PEM certificate chain file. With LIVEGATE_TLS_KEY, the port serves https and wss instead of http and ws.' },
   { name: 'LIVEGATE_TLS_KEY', kind: 'string', doc: 'PEM private key file for LIVEGATE_TLS_CERT (both or neither).' },
-  { name: 'LIVEGATE_STARTUP_TIMEOUT_MS', kind: 'int', default: '10000', min: 0, doc: 'Longest the gateway\'s own start may take (its plugin: opening the artifact store, Redis included) before it exits with LG_ERR_CONFIG_STARTUP_TIMEOUT (Fastify\'s pluginTimeout; 10 s; 0 waits for ever). Raise it on a host with a small CPU share or under a profiler.' },
+  { name: 'LIVEGATE_STARTUP_TIMEOUT_MS', kind: 'int', default: '10000', min: 0, doc: 'Longest the gateway\'s own start may take (its plugin: opening the artifact store, Redis included) before it exits with LG_ERR_CONFIG_STARTUP_TIMEOUT (Fastify\'s pluginTimeout; 10 s; 0 waits for ever). Raise it on a host with a small CPU share or under a profiler. The standalone server only: an app that registers the livegate plugin sets its own pluginTimeout.' },
   { name: 'LIVEGATE_DRAIN_MS', kind: 'int', default: '25000', min: 0, doc: 'On SIGTERM: time open sessions get to finish before they are closed with 1012 (25 s, inside a 30 s Kubernetes grace period).' },
   // Upstream
   { name: 'GEMINI_API_KEY', kind: 'string', secret: true, doc: 'The server-held Gemini API key. Unset (and no GOOGLE_API_KEY): the built-in simulator is the upstream.' },
