@@ -24,7 +24,7 @@ export const DEFAULT_GO_AWAY_NOTICE_MS = 50 * 1000
 const DEFAULT_CHUNK_DELAY_MS = 20
 /** Largest client frame accepted: 16 MiB. */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024
-/** Closed connections kept in `connections` for inspection; older ones are dropped (a long-running demo). */
+/** Closed connections kept in `connections` for inspection by default; older ones are dropped (a long-running demo). */
 const MAX_CLOSED_CONNECTIONS = 1_000
 
 const SILENT: SimulatorLogger = { info () {}, warn () {}, debug () {} }
@@ -80,9 +80,10 @@ export async function startSimulator (options: SimulatorOptions = {}): Promise<S
     waiting.shift()?.(connection)
   }
 
+  const keepClosed = Math.max(0, options.keepClosedConnections ?? MAX_CLOSED_CONNECTIONS)
   function prune (): void {
     const closed = connections.filter((c) => !c.open)
-    for (const c of closed.slice(0, Math.max(0, closed.length - MAX_CLOSED_CONNECTIONS))) {
+    for (const c of closed.slice(0, Math.max(0, closed.length - keepClosed))) {
       connections.splice(connections.indexOf(c), 1)
     }
   }

@@ -34,6 +34,11 @@ export interface SimulatorOptions {
    * reads anything into pong timing must work with that. Default 0: at once.
    */
   pongDelayMs?: number
+  /**
+   * Closed connections kept in `connections` for inspection (default 1,000, the oldest dropped first). A load
+   * generator passes 0: each kept connection holds its session, so a long run's heap would grow with them.
+   */
+  keepClosedConnections?: number
   /** How long a resumption handle stays valid. Default 2 hours, as Gemini; tests shorten it to see a refusal. */
   handleTtlMs?: number
   /** Pacing between streamed chunks. Default 20 ms; tests pass 0 (frames then only yield to the event loop). */

@@ -160,3 +160,19 @@ t.test('close() shuts every session with 1001', async (t) => {
   await sim.close()
   t.equal((await client.closed).code, 1001)
 })
+
+t.test('closed connections stay inspectable, as many as keepClosedConnections allows (default 1,000; a load generator keeps none)', async (t) => {
+  for (const [keep, expected] of [[undefined, 3], [2, 2], [0, 0]] as const) {
+    const sim = await startTestSimulator(t, keep === undefined ? {} : { keepClosedConnections: keep })
+    for (let i = 0; i < 3; i++) {
+      const accepted = sim.nextConnection()
+      const client = await openSession(sim)
+      const conn = await accepted
+      client.ws.close()
+      await conn.closed
+    }
+    // The list is trimmed once the close has been handled, in the same turn as `closed` settles.
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(sim.connections.length, expected, `keepClosedConnections ${String(keep)}`)
+  }
+})
