@@ -132,6 +132,11 @@ export class LivegateError extends Error {
   get wsCode (): number { return ('ws' in ERRORS[this.code] ? (ERRORS[this.code] as ErrorSpec).ws : undefined) ?? 1011 }
 }
 
+/** A code in the registry: what a code that crossed a process boundary must be before it names an error. */
+export function isErrorCode (value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value)
+}
+
 export function isLivegateError (err: unknown): err is LivegateError {
   return err instanceof LivegateError
 }

@@ -18,7 +18,7 @@ import { LivegateError } from '../errors.js'
 import type { Place } from '../maps/geocode.js'
 import type { MapPool } from '../maps/pool.js'
 import type { RenderOutput } from '../maps/render-worker.js'
-import { isHostReply, type HostOptions, type HostRequest, type RemoteError } from './render-protocol.js'
+import { errorFromRemote, isHostReply, type HostOptions, type HostRequest, type RenderOp as Op } from './render-protocol.js'
 
 /** The part of a pino logger the host uses. */
 export interface RenderHostLog {
@@ -42,7 +42,6 @@ export interface RenderHost {
   close (): Promise<void>
 }
 
-type Op = 'chart' | 'geocode' | 'map'
 interface Call { resolve: (value: unknown) => void, reject: (err: unknown) => void, op: Op }
 
 const EXIT_GRACE_MS = 5_000
@@ -102,12 +101,6 @@ function abortError (op: Op, signal: AbortSignal): unknown {
   return op === 'chart' ? signal.reason : new LivegateError('LG_ERR_MAP_ABORTED', 'the map was cancelled before it was drawn')
 }
 
-function fromRemote (op: Op, remote: RemoteError): unknown {
-  if ('code' in remote) return new LivegateError(remote.code, remote.detail, remote.extra)
-  if (op === 'chart') return new LivegateError('LG_ERR_RENDER_CRASHED', `the render failed: ${remote.message}`)
-  return new Error(remote.message)
-}
-
 function shuttingDown (): LivegateError {
   return new LivegateError('LG_ERR_RENDER_BUSY', 'the renderer is shutting down', { retryAfterSeconds: 5 })
 }
@@ -145,7 +138,7 @@ export function createRenderHost (options: RenderHostOptions): RenderHost {
       if (call === undefined) return // cancelled here already
       calls.delete(message.id)
       settled()
-      if ('error' in message) call.reject(fromRemote(call.op, message.error))
+      if ('error' in message) call.reject(errorFromRemote(call.op, message.error))
       else call.resolve(message.value)
     })
     const startedAt = Date.now()
