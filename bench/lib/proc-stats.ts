@@ -93,7 +93,7 @@ export function machine (): Machine {
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     // The machine's, not this process's affinity mask (bench/tools.ts --pin narrows that).
-    cores: os.cpus().length,
+    cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
